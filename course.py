@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Set up and run the course with nothing but Python 3.10+ and pip.
+
+    python3 course.py lab      install (first time) and open JupyterLab
+    python3 course.py test     install test tools (first time) and run every test
+    python3 course.py build    regenerate and re-execute notebooks from lessons/
+
+The environment lives in ``.venv`` beside this file and is reinstalled only
+when ``pyproject.toml`` changes. This script uses the standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("MAILCOURSE_VENV", ROOT / ".venv"))
+MINIMUM_PYTHON = (3, 10)
+
+
+def say(message: str) -> None:
+    print(f"[curso] {message}", flush=True)
+
+
+def venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def create_venv() -> None:
+    say(f"Creando el entorno aislado en {VENV} ...")
+    result = subprocess.run([sys.executable, "-m", "venv", str(VENV)])
+    if result.returncode == 0 and venv_python().exists():
+        return
+    # Debian's python3 lacks ensurepip unless python3-venv is installed;
+    # virtualenv from PyPI carries its own pip, so pip alone is enough.
+    say("El módulo venv no funciona aquí; se usa virtualenv desde PyPI.")
+    with tempfile.TemporaryDirectory() as target:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--target", target,
+             "virtualenv"],
+            check=True,
+        )
+        environment = dict(os.environ, PYTHONPATH=target)
+        subprocess.run(
+            [sys.executable, "-m", "virtualenv", "-q", str(VENV)],
+            check=True,
+            env=environment,
+        )
+
+
+def install(extras: str) -> None:
+    """Install the course (editable) with the given extras, unless already done."""
+    if not venv_python().exists():
+        create_venv()
+    fingerprint = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + extras.encode()
+    ).hexdigest()
+    stamp = VENV / f".installed-{extras or 'base'}"
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return
+    say("Instalando los paquetes del curso (la primera vez tarda un minuto) ...")
+    python = str(venv_python())
+    subprocess.run([python, "-m", "pip", "install", "-q", "-U", "pip"], check=True)
+    target = f"{ROOT}[{extras}]" if extras else str(ROOT)
+    subprocess.run([python, "-m", "pip", "install", "-q", "-e", target], check=True)
+    stamp.write_text(fingerprint)
+
+
+def first_notebook() -> Path:
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    return notebooks[0]
+
+
+def run_in_venv(arguments: list[str]) -> int:
+    command = [str(venv_python()), *arguments]
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+def command_lab(arguments: list[str]) -> int:
+    install("")
+    notebook = first_notebook().relative_to(ROOT)
+    say(f"Abriendo JupyterLab en {notebook} (Ctrl+C para salir) ...")
+    options = ["-m", "jupyter", "lab", str(notebook)]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Jupyter refuses to run as root without this flag (containers do).
+        options.append("--allow-root")
+    return run_in_venv(options + arguments)
+
+
+def command_test(arguments: list[str]) -> int:
+    install("test")
+    return run_in_venv(["-m", "pytest", *arguments])
+
+
+def command_build(arguments: list[str]) -> int:
+    install("test")
+    return run_in_venv(["-m", "mailcourse.authoring", *arguments])
+
+
+COMMANDS = {"lab": command_lab, "test": command_test, "build": command_build}
+
+
+def main() -> int:
+    if sys.version_info < MINIMUM_PYTHON:
+        say("Este curso necesita Python 3.10 o más reciente.")
+        return 2
+    arguments = sys.argv[1:]
+    name = arguments.pop(0) if arguments else "lab"
+    if name not in COMMANDS:
+        say(f"Orden desconocida {name!r}. Usa una de: {', '.join(COMMANDS)}.")
+        return 2
+    return COMMANDS[name](arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Helpers for the Spanish-language email course: bundled SMTP server and inbox.
+
+The notebooks teach ``smtplib`` and ``email`` directly; this package supplies
+what a student cannot run without installing a mail server: a local SMTP
+server on 127.0.0.1 that stores every message in a Maildir, and an inbox view
+of what arrived.
+"""
+
+from .inbox import Attachment, Inbox, InboxMessage
+from .maildir_store import MaildirNotWritableError, MaildirStore
+from .server import (
+    LocalServer,
+    running_servers,
+    start_local_server,
+    stop_all_servers,
+)
+from .server_errors import PortInUseError
+
+__all__ = [
+    "Attachment",
+    "Inbox",
+    "InboxMessage",
+    "LocalServer",
+    "MaildirNotWritableError",
+    "MaildirStore",
+    "PortInUseError",
+    "running_servers",
+    "start_local_server",
+    "stop_all_servers",
+]

@@ -1,0 +1,46 @@
+"""Socket transport for the bundled server: aiosmtpd's threaded controller.
+
+aiosmtpd's ``Controller`` cannot start on port 0 (its readiness check connects
+to the port it was given) and listens on the IPv6 loopback by default. The
+subclass here reads the port the operating system chose and confirms the SMTP
+factory works without opening a connection to itself, which also keeps start-up
+free of a TLS handshake on implicit-TLS ports.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+LOOPBACK_HOST = "127.0.0.1"
+
+
+class LoopbackController(Controller):
+    """An aiosmtpd ``Controller`` that accepts ``port=0`` and reports the real port."""
+
+    def __init__(
+        self,
+        handler: Any,
+        *,
+        hostname: str = LOOPBACK_HOST,
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        **smtp_parameters: Any,
+    ) -> None:
+        super().__init__(
+            handler,
+            hostname=hostname,
+            port=port,
+            ssl_context=ssl_context,
+            **smtp_parameters,
+        )
+
+    def _trigger_server(self) -> None:
+        # Runs after the listening socket is bound, so the chosen port is known.
+        assert self.server is not None
+        self.port = self.server.sockets[0].getsockname()[1]
+        # Build one SMTP instance inside the loop thread, as a first connection
+        # would, so that errors in factory() still surface from start().
+        self.loop.call_soon_threadsafe(self._factory_invoker)

@@ -1,0 +1,108 @@
+"""Storage of accepted messages in a Maildir folder.
+
+Messages are written as the bytes the client sent, with line endings turned
+from CRLF into LF as Maildir readers expect, and with a ``Return-Path`` and one
+``Delivered-To`` line per envelope recipient prepended, the way delivery agents
+such as Postfix record the envelope. Parsing is left to the
+inbox, so the server does little work per message. The file goes to ``tmp/``
+first and is renamed into ``new/``, so a reader never sees half a message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MAILDIR_SUBFOLDERS = ("tmp", "new", "cur")
+
+
+class MaildirNotWritableError(OSError):
+    """Raised when the Maildir folder cannot be created or written."""
+
+
+class MaildirStore:
+    """A Maildir folder that the server writes to and the inbox reads.
+
+    With no ``path``, a temporary folder is made and :meth:`close` removes it.
+    A named folder is created if needed and always kept.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.is_temporary = path is None
+        if path is None:
+            path = tempfile.mkdtemp(prefix="mailcourse-maildir-")
+        self.path = Path(path).expanduser().resolve()
+        self._counter = itertools.count()
+        self._lock = threading.Lock()
+        self._create_folders()
+        self._check_writable()
+
+    def _create_folders(self) -> None:
+        try:
+            for name in MAILDIR_SUBFOLDERS:
+                (self.path / name).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise MaildirNotWritableError(
+                error.errno,
+                f"No se puede crear la carpeta Maildir {str(self.path)!r}: "
+                f"{error.strerror}. Elige otra carpeta con permiso de escritura.",
+            ) from error
+
+    def _check_writable(self) -> None:
+        for name in ("tmp", "new"):
+            folder = self.path / name
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise MaildirNotWritableError(
+                    13,
+                    f"No se puede escribir en la carpeta Maildir {str(folder)!r}. "
+                    "Revisa sus permisos o elige otra carpeta.",
+                )
+
+    def _unique_name(self) -> str:
+        with self._lock:
+            sequence = next(self._counter)
+        # time_ns first so that names sort in arrival order.
+        return f"{time.time_ns()}.M{sequence}P{os.getpid()}.mailcourse"
+
+    def deliver(self, raw_message: bytes, mail_from: str, rcpt_tos: list[str]) -> str:
+        """Write one message and return its Maildir key (the file name)."""
+        envelope_lines = [f"Return-Path: <{mail_from}>\n"]
+        envelope_lines += [f"Delivered-To: {recipient}\n" for recipient in rcpt_tos]
+        envelope = "".join(envelope_lines).encode("utf-8")
+
+        key = self._unique_name()
+        temporary_path = self.path / "tmp" / key
+        with open(temporary_path, "wb") as file:
+            file.write(envelope)
+            file.write(raw_message.replace(b"\r\n", b"\n"))
+        os.rename(temporary_path, self.path / "new" / key)
+        return key
+
+    def count(self) -> int:
+        """Return how many messages are stored."""
+        return sum(
+            1 for name in ("new", "cur") for _ in os.scandir(self.path / name)
+        )
+
+    def clear(self) -> int:
+        """Delete every stored message and return how many there were."""
+        removed = 0
+        for name in ("new", "cur"):
+            for entry in os.scandir(self.path / name):
+                os.unlink(entry.path)
+                removed += 1
+        log.info("cleared %d messages from %s", removed, self.path)
+        return removed
+
+    def close(self) -> None:
+        """Remove the folder if it is temporary; keep a named one."""
+        if self.is_temporary:
+            shutil.rmtree(self.path, ignore_errors=True)

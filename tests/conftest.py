@@ -1,0 +1,47 @@
+"""Shared fixtures: real bundled servers on 127.0.0.1 and messages to send."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+import pytest
+
+from mailcourse import LocalServer, stop_all_servers
+
+
+@pytest.fixture
+def local_server(tmp_path):
+    """A running bundled server with its Maildir under the test's tmp_path."""
+    server = LocalServer(maildir=tmp_path / "Maildir").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_client(local_server):
+    """A real smtplib client connected to ``local_server``."""
+    client = smtplib.SMTP(local_server.host, local_server.port, timeout=10)
+    yield client
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_servers_left_running():
+    yield
+    stop_all_servers()
+
+
+def make_message(
+    subject: str = "Informe de año",
+    body: str = "Hola, ¿qué tal?\n",
+    sender: str = "Ana Pérez <ana@ejemplo.test>",
+    to: str = "Luis Núñez <luis@ejemplo.test>",
+) -> EmailMessage:
+    """Build a small message with accents, as the lessons do."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
