@@ -8,6 +8,16 @@ of what arrived.
 
 from .inbox import Attachment, Inbox, InboxMessage
 from .maildir_store import MaildirNotWritableError, MaildirStore
+from .provider import (
+    ACCENT_PASSWORD,
+    ACCENT_USER,
+    LAB_PASSWORD,
+    LAB_USER,
+    ProviderSimulator,
+    running_simulators,
+    start_provider_simulator,
+    stop_all_simulators,
+)
 from .server import (
     LocalServer,
     running_servers,
@@ -17,6 +27,14 @@ from .server import (
 from .server_errors import PortInUseError
 
 __all__ = [
+    "ACCENT_PASSWORD",
+    "ACCENT_USER",
+    "LAB_PASSWORD",
+    "LAB_USER",
+    "ProviderSimulator",
+    "running_simulators",
+    "start_provider_simulator",
+    "stop_all_simulators",
     "Attachment",
     "Inbox",
     "InboxMessage",

@@ -37,6 +37,33 @@ class LoopbackController(Controller):
             **smtp_parameters,
         )
 
+    @classmethod
+    def from_smtp_kwargs(
+        cls,
+        smtp_kwargs: dict[str, Any],
+        *,
+        hostname: str = LOOPBACK_HOST,
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> "LoopbackController":
+        """Build a controller from the keyword arguments of aiosmtpd's ``SMTP`` class.
+
+        ``smtp_kwargs`` contains ``handler`` and may contain ``hostname``, the
+        name in the greeting; the controller's own ``hostname`` is the address
+        to bind, so the greeting name is passed on as ``server_hostname``.
+        """
+        parameters = dict(smtp_kwargs)
+        handler = parameters.pop("handler")
+        greeting_name = parameters.pop("hostname", None)
+        return cls(
+            handler,
+            hostname=hostname,
+            port=port,
+            ssl_context=ssl_context,
+            server_hostname=greeting_name,
+            **parameters,
+        )
+
     def _trigger_server(self) -> None:
         # Runs after the listening socket is bound, so the chosen port is known.
         assert self.server is not None
