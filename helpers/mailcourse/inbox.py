@@ -13,9 +13,27 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
+from email.utils import collapse_rfc2231_value
 from pathlib import Path
 
 _parser = BytesParser(policy=default_policy)
+
+
+def _undo_surrogates(text: str) -> str:
+    # Address objects parsed from raw UTF-8 (SMTPUTF8) keep the bytes as
+    # surrogate escapes on CPython 3.11, although str(header) decodes them.
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _attachment_filename(part: EmailMessage) -> str | None:
+    # Message.get_filename() strips leading and trailing spaces, which are part
+    # of the name the sender chose; read the parameter itself instead.
+    raw = part.get_param("filename", header="content-disposition")
+    if raw is None:
+        raw = part.get_param("name", header="content-type")
+    if raw is None:
+        return None
+    return collapse_rfc2231_value(raw)
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,16 @@ class InboxMessage:
     def _header(self, name: str) -> str:
         value = self.message.get(name)
         return "" if value is None else str(value)
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """Return the (display name, address) pairs of an address header."""
+        header = self.message.get(name)
+        if header is None:
+            return []
+        return [
+            (_undo_surrogates(item.display_name), _undo_surrogates(item.addr_spec))
+            for item in header.addresses
+        ]
 
     @property
     def sender(self) -> str:
@@ -104,7 +132,7 @@ class InboxMessage:
             data = part.get_payload(decode=True) or b""
             found.append(
                 Attachment(
-                    filename=part.get_filename(),
+                    filename=_attachment_filename(part),
                     content_type=part.get_content_type(),
                     size=len(data),
                     data=data,
