@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 MAILDIR_SUBFOLDERS = ("tmp", "new", "cur")
 
+# One sequence for the whole process: two stores may write to the same folder
+# (a local server and a simulator sharing a Maildir) within one nanosecond.
+_sequence = itertools.count()
+_sequence_lock = threading.Lock()
+
 
 class MaildirNotWritableError(OSError):
     """Raised when the Maildir folder cannot be created or written."""
@@ -40,8 +45,6 @@ class MaildirStore:
         if path is None:
             path = tempfile.mkdtemp(prefix="mailcourse-maildir-")
         self.path = Path(path).expanduser().resolve()
-        self._counter = itertools.count()
-        self._lock = threading.Lock()
         self._create_folders()
         self._check_writable()
 
@@ -67,8 +70,8 @@ class MaildirStore:
                 )
 
     def _unique_name(self) -> str:
-        with self._lock:
-            sequence = next(self._counter)
+        with _sequence_lock:
+            sequence = next(_sequence)
         # time_ns first so that names sort in arrival order.
         return f"{time.time_ns()}.M{sequence}P{os.getpid()}.mailcourse"
 
