@@ -25,6 +25,15 @@ from .server import (
     stop_all_servers,
 )
 from .server_errors import PortInUseError
+from .diagnosis import Diagnosis, diagnose, diagnose_refused, explain
+from .presets import PRESETS, Preset, preset_for_host
+from .settings import (
+    ConnectionSettings,
+    SettingsError,
+    load_settings,
+    password_from_prompt_or_env,
+)
+from .transcript import debug_transcript, redact
 
 __all__ = [
     "ACCENT_PASSWORD",
@@ -45,4 +54,17 @@ __all__ = [
     "running_servers",
     "start_local_server",
     "stop_all_servers",
+    "ConnectionSettings",
+    "Diagnosis",
+    "PRESETS",
+    "Preset",
+    "SettingsError",
+    "debug_transcript",
+    "diagnose",
+    "diagnose_refused",
+    "explain",
+    "load_settings",
+    "password_from_prompt_or_env",
+    "preset_for_host",
+    "redact",
 ]

@@ -1,0 +1,132 @@
+"""Spanish explanations of what went wrong when connecting, logging in or sending.
+
+``diagnose(error, host=..., port=..., security=...)`` turns an exception
+raised by ``smtplib``, ``ssl`` or ``socket`` (or the dict of refused
+recipients that ``send_message()`` returns) into a :class:`Diagnosis` with a
+title, the cause and the fix, naming the host, port or address involved when
+known. ``explain()`` also displays it in the notebook. No text ever contains
+a password: AUTH payloads and the ``secrets`` passed in are removed.
+
+The rules live in one module per stage (:mod:`.connection`,
+:mod:`.authentication`, :mod:`.sending`) and are tried in order; the first
+that recognises the error wins, and an error none recognises gets a generic
+explanation with its type and message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from . import authentication, connection, kinds, sending
+from .model import Context, Diagnosis, error_summary
+from .sending import diagnose_refused
+
+__all__ = ["Diagnosis", "diagnose", "diagnose_refused", "explain", "kinds"]
+
+log = logging.getLogger(__name__)
+
+_RULES = (
+    *connection.RULES,
+    *authentication.RULES,
+    *sending.RULES,
+    sending.diagnose_response,
+)
+
+
+def diagnose(
+    error: BaseException | Mapping[str, Any],
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    security: str | None = None,
+    settings: Any = None,
+    secrets: Iterable[str | None] = (),
+) -> Diagnosis:
+    """Explain ``error`` in Spanish: what happened and how to fix it.
+
+    ``error`` is an exception, or the dict of refused recipients returned by
+    ``send_message()``. ``host``, ``port`` and ``security`` (``"starttls"``,
+    ``"tls"`` or ``"none"``) describe the connection; a
+    :class:`~mailcourse.settings.ConnectionSettings` passed as ``settings``
+    fills the ones not given and adds its password to ``secrets``. Every
+    value in ``secrets`` is removed from the texts. Never raises for an
+    unrecognised error: it gets the generic kind ``"unknown"``.
+    """
+    context = _build_context(host, port, security, settings, secrets)
+    if isinstance(error, Mapping):
+        return sending.refused_recipients(error, context)
+    for rule in _RULES:
+        diagnosis = rule(error, context)
+        if diagnosis is not None:
+            log.debug("diagnosed %s as %s", type(error).__name__, diagnosis.kind)
+            return diagnosis
+    return _unknown(error, context)
+
+
+def _build_context(
+    host: str | None,
+    port: int | None,
+    security: str | None,
+    settings: Any,
+    secrets: Iterable[str | None],
+) -> Context:
+    collected = [secret for secret in secrets if secret]
+    if settings is not None:
+        host = host if host is not None else settings.host
+        port = port if port is not None else settings.port
+        security = security if security is not None else settings.security
+        if settings.password:
+            collected.append(settings.password)
+    return Context(host=host, port=port, security=security, secrets=tuple(collected))
+
+
+def _unknown(error: BaseException, context: Context) -> Diagnosis:
+    summary = error_summary(error, context)
+    return Diagnosis(
+        kind=kinds.UNKNOWN,
+        title=f"Error inesperado: {type(error).__name__}",
+        cause=(
+            f"Python ha lanzado {summary}. No es uno de los errores que el "
+            "curso reconoce, así que la pista está en ese tipo y ese mensaje."
+        ),
+        fix=(
+            "Lee el mensaje y la última línea de la traza, que dice qué "
+            "orden falló. Activa conexion.set_debuglevel(1) para ver el "
+            f"diálogo con {context.address}, y revisa servidor, puerto y "
+            "seguridad (465 con SMTP_SSL, 587 con starttls())."
+        ),
+        details=summary,
+    )
+
+
+def explain(
+    error: BaseException | Mapping[str, Any],
+    **context: Any,
+) -> Diagnosis:
+    """Display the diagnosis of ``error`` and return it.
+
+    Takes the same keyword arguments as :func:`diagnose`. In Jupyter the
+    diagnosis is shown as HTML through ``IPython.display``; elsewhere it is
+    printed. At the end of a cell, write ``explain(error);`` (with a
+    semicolon) so the returned value is not displayed a second time.
+    """
+    diagnosis = diagnose(error, **context)
+    if not _display_in_notebook(diagnosis):
+        print(diagnosis)
+    return diagnosis
+
+
+def _display_in_notebook(diagnosis: Diagnosis) -> bool:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return False
+    shell = get_ipython()
+    # Only a kernel renders HTML; the terminal IPython would show the repr.
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return False
+    display(diagnosis)
+    return True

@@ -1,0 +1,155 @@
+"""The diagnosis record and the connection context the rules read."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from ..presets import PORT_OF_RUNNING_SERVER, Preset, preset_for_host
+from ..settings import is_loopback
+from ..transcript import redact
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A Spanish explanation of one failure: what happened and how to fix it.
+
+    ``kind`` is a stable identifier (see :mod:`mailcourse.diagnosis.kinds`),
+    ``title`` one line, ``cause`` and ``fix`` a few sentences each.
+    ``details`` is the error as the program saw it (type, code, server
+    reply), with credentials removed; it may be empty.
+    """
+
+    kind: str
+    title: str
+    cause: str
+    fix: str
+    details: str = ""
+
+    def __str__(self) -> str:
+        lines = [
+            f"Diagnóstico: {self.title}",
+            f"Qué ha pasado: {self.cause}",
+            f"Cómo arreglarlo: {self.fix}",
+        ]
+        if self.details:
+            lines.append(f"Detalle técnico: {self.details}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        parts = [
+            "<div style='border-left: 4px solid #c0392b; padding: 0.4em 0.8em'>",
+            f"<p><b>{html.escape(self.title)}</b></p>",
+            f"<p><b>Qué ha pasado:</b> {html.escape(self.cause)}</p>",
+            f"<p><b>Cómo arreglarlo:</b> {html.escape(self.fix)}</p>",
+        ]
+        if self.details:
+            parts.append(
+                f"<p><small>Detalle técnico: <code>{html.escape(self.details)}"
+                "</code></small></p>"
+            )
+        parts.append("</div>")
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the caller knows about the connection that failed.
+
+    ``secrets`` are credentials to remove from every text shown.
+    """
+
+    host: str | None = None
+    port: int | None = None
+    security: str | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def preset(self) -> Preset | None:
+        """The provider preset matching ``host``, if any."""
+        return preset_for_host(self.host)
+
+    @property
+    def on_loopback(self) -> bool:
+        return self.host is not None and is_loopback(self.host)
+
+    @property
+    def address(self) -> str:
+        """``host:port``, or as much of it as is known, for Spanish sentences."""
+        if self.host and self.port:
+            return f"{self.host}:{self.port}"
+        if self.host:
+            return self.host
+        if self.port:
+            return f"el puerto {self.port}"
+        return "el servidor"
+
+    def course_server_role(self) -> str | None:
+        """Return ``"local"``, ``"tls"`` or ``"starttls"`` if the port is a course server's.
+
+        ``"local"`` is the bundled server; ``"tls"`` and ``"starttls"`` are
+        the two ports of a running provider simulator. None otherwise.
+        """
+        if not self.on_loopback or not self.port:
+            return None
+        from ..provider import running_simulators
+        from ..server import running_servers
+
+        for server in running_servers():
+            if server.port == self.port:
+                return "local"
+        for simulator in running_simulators():
+            if simulator.tls_port == self.port:
+                return "tls"
+            if simulator.starttls_port == self.port:
+                return "starttls"
+        return None
+
+    def is_implicit_tls_port(self) -> bool:
+        """Return true when ``port`` expects TLS from the first byte."""
+        if self.port is None:
+            return False
+        if self.port == 465 or self.course_server_role() == "tls":
+            return True
+        preset = self.preset
+        return (
+            preset is not None
+            and preset.tls_port is not None
+            and preset.tls_port != PORT_OF_RUNNING_SERVER
+            and preset.tls_port == self.port
+        )
+
+    def is_starttls_port(self) -> bool:
+        """Return true when ``port`` expects a plain start followed by STARTTLS."""
+        if self.port is None:
+            return False
+        if self.port == 587 or self.course_server_role() == "starttls":
+            return True
+        preset = self.preset
+        return preset is not None and preset.starttls_port == self.port
+
+    def clean(self, text: str) -> str:
+        """Return ``text`` without AUTH payloads or any of ``secrets``."""
+        return redact(text, self.secrets)
+
+
+def reply_text(response: bytes | str) -> str:
+    """Return a server reply as one line of text."""
+    if isinstance(response, bytes):
+        response = response.decode("utf-8", "replace")
+    return " ".join(response.split())
+
+
+def error_summary(error: BaseException, context: Context) -> str:
+    """Return ``Type: message`` for ``error``, with credentials removed."""
+    message = str(error)
+    if isinstance(error, UnicodeError):
+        # The message quotes the offending character, which may come from a
+        # password, so only the codec's reason is kept.
+        message = getattr(error, "reason", "") or ""
+    name = type(error).__qualname__
+    module = type(error).__module__
+    if module not in ("builtins", "__main__"):
+        name = f"{module}.{name}"
+    summary = f"{name}: {message}" if message else name
+    return context.clean(summary)
