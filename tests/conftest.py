@@ -7,7 +7,12 @@ from email.message import EmailMessage
 
 import pytest
 
-from mailcourse import LocalServer, stop_all_servers
+from mailcourse import (
+    LocalServer,
+    ProviderSimulator,
+    stop_all_servers,
+    stop_all_simulators,
+)
 
 
 @pytest.fixture
@@ -26,10 +31,19 @@ def smtp_client(local_server):
     client.close()
 
 
+@pytest.fixture
+def provider_simulator(tmp_path):
+    """A running provider simulator with its Maildir under the test's tmp_path."""
+    simulator = ProviderSimulator(maildir=tmp_path / "Maildir").start()
+    yield simulator
+    simulator.stop()
+
+
 @pytest.fixture(autouse=True)
 def _no_servers_left_running():
     yield
     stop_all_servers()
+    stop_all_simulators()
 
 
 def make_message(

@@ -4,12 +4,16 @@ aiosmtpd's ``Controller`` cannot start on port 0 (its readiness check connects
 to the port it was given) and listens on the IPv6 loopback by default. The
 subclass here reads the port the operating system chose and confirms the SMTP
 factory works without opening a connection to itself, which also keeps start-up
-free of a TLS handshake on implicit-TLS ports.
+free of a TLS handshake on implicit-TLS ports. When the port cannot be bound,
+``start()`` raises at once; aiosmtpd 1.4 would wait for its ready timeout (5 s)
+and leave the thread's event loop open. Both fixes override private methods of
+aiosmtpd's ``BaseThreadedController`` and are tested against aiosmtpd 1.4.6.
 """
 
 from __future__ import annotations
 
 import ssl
+import threading
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -64,10 +68,31 @@ class LoopbackController(Controller):
             **parameters,
         )
 
+    def _run(self, ready_event: threading.Event) -> None:
+        super()._run(ready_event)
+        # The base class closes the loop after a normal stop; only a failed
+        # bind returns with the loop open. Close it, and wake start() now
+        # rather than after ready_timeout.
+        if not self.loop.is_closed():
+            self.loop.close()
+            ready_event.set()
+
     def _trigger_server(self) -> None:
+        if self.server is None:
+            self._raise_bind_error()
         # Runs after the listening socket is bound, so the chosen port is known.
         assert self.server is not None
         self.port = self.server.sockets[0].getsockname()[1]
         # Build one SMTP instance inside the loop thread, as a first connection
         # would, so that errors in factory() still surface from start().
         self.loop.call_soon_threadsafe(self._factory_invoker)
+
+    def _raise_bind_error(self) -> None:
+        error = self._thread_exception
+        assert error is not None
+        # The thread has nothing left to do once it reported the error.
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._cleanup()
+        raise error
