@@ -18,6 +18,7 @@ from typing import Any
 from .controller import LOOPBACK_HOST, LoopbackController
 from .handler import CourseHandler, RecipientRule
 from .inbox import Inbox
+from .loopback import MemoryController, controller_class
 from .maildir_store import MaildirStore
 from .server_errors import PortInUseError, explain_bind_error
 
@@ -70,7 +71,7 @@ class LocalServer:
         self.store = MaildirStore(maildir)
         self.handler = CourseHandler(self.store, refuse_recipient)
         self.data_size_limit = data_size_limit
-        self._controller: LoopbackController | None = None
+        self._controller: LoopbackController | MemoryController | None = None
 
     @property
     def port(self) -> int:
@@ -92,7 +93,8 @@ class LocalServer:
         """Bind the port and start serving; raise :class:`PortInUseError` if taken."""
         if self._controller is not None:
             return self
-        controller = LoopbackController(
+        # In-memory under Pyodide (no sockets, no threads), TCP elsewhere.
+        controller = controller_class()(
             self.handler,
             port=self.requested_port,
             **smtp_parameters(self.data_size_limit),
