@@ -146,14 +146,12 @@ def default_context(host: str, port: int) -> ssl.SSLContext:
 
 def _simulator_ca_file(host: str, port: int) -> str | None:
     # Imported here so that importing the client does not import the server.
-    from .provider import running_simulators
+    from .provider import find_simulator
 
-    for simulator in running_simulators():
-        ports = (simulator.tls_port, simulator.starttls_port)
-        names = (simulator.host, "localhost")
-        if host in names and port in ports and simulator.ca_file is not None:
-            return str(simulator.ca_file)
-    return None
+    simulator = find_simulator(host, port)
+    if simulator is None or simulator.ca_file is None:
+        return None
+    return str(simulator.ca_file)
 
 
 def _check_security(security: str) -> None:

@@ -63,6 +63,7 @@ __all__ = [
     "ProviderProtocol",
     "ProviderSimulator",
     "build_provider_protocol",
+    "find_simulator",
     "provider_smtp_kwargs",
     "refuse_domain",
     "running_simulators",
@@ -285,6 +286,8 @@ class ProviderSimulator:
         except BaseException:
             self._shut_down()
             raise
+        with _running_lock:
+            _started.add(self)
         log.info(
             "started provider simulator on %s: implicit TLS %d, STARTTLS %d, "
             "maildir %s",
@@ -325,6 +328,8 @@ class ProviderSimulator:
         log.info("stopped provider simulator on %s, ports %d and %d", self.host, *ports)
 
     def _shut_down(self) -> None:
+        with _running_lock:
+            _started.discard(self)
         for controller in self._controllers.values():
             controller.stop()
         self._controllers.clear()
@@ -358,7 +363,10 @@ class ProviderSimulator:
         )
 
 
+# _running holds the simulators of start_provider_simulator(), for reuse;
+# _started holds every running simulator, however it was started.
 _running: dict[tuple[int, int, str | None], ProviderSimulator] = {}
+_started: set[ProviderSimulator] = set()
 _running_lock = threading.Lock()
 
 
@@ -399,6 +407,22 @@ def start_provider_simulator(
         key = (simulator.tls_port, simulator.starttls_port, maildir_key)
         _running[key] = simulator
         return simulator
+
+
+def find_simulator(host: str, port: int) -> ProviderSimulator | None:
+    """Return the running simulator listening on ``host`` and ``port``, if any.
+
+    ``host`` may be ``"localhost"``, which the simulator's certificate names.
+    Simulators started with the class directly are found too.
+    """
+    with _running_lock:
+        simulators = list(_started)
+    for simulator in simulators:
+        names = (simulator.host, "localhost")
+        ports = (simulator.tls_port, simulator.starttls_port)
+        if host in names and port in ports:
+            return simulator
+    return None
 
 
 def running_simulators() -> list[ProviderSimulator]:
