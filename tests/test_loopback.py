@@ -163,7 +163,9 @@ def utf8_password(servers: Servers) -> None:
         servers.host, servers.tls_port, context=servers.context, timeout=10
     ) as client:
         client.set_debuglevel(1)
-        print("login:", utf8_login(client, ACCENT_USER, ACCENT_PASSWORD), file=sys.stderr)
+        print(
+            "login:", utf8_login(client, ACCENT_USER, ACCENT_PASSWORD), file=sys.stderr
+        )
 
 
 def partial_refusal(servers: Servers) -> None:
@@ -264,7 +266,8 @@ def test_transcript_matches_socket(name, tmp_path, monkeypatch):
     scenario, expected_line = SCENARIOS[name]
     over_socket = run_scenario(scenario, "socket", tmp_path / "socket", monkeypatch)
     in_memory = run_scenario(scenario, "memory", tmp_path / "memory", monkeypatch)
-    assert expected_line in over_socket
+    # Python 3.13 sends SMTP commands in capitals, earlier versions in lower case.
+    assert expected_line.lower() in over_socket.lower()
     assert in_memory == over_socket
 
 

@@ -87,7 +87,7 @@ class MemoryConnection:
 
 
 class LoopbackSocket:
-    """The client end of a :class:`MemoryConnection`, with the socket methods smtplib uses.
+    """The client end of a :class:`MemoryConnection`: the socket methods smtplib uses.
 
     ``sendall``, ``recv``, ``makefile("rb")``, timeouts and ``close`` behave as
     on a connected TCP socket; there is no file descriptor (``fileno()`` is -1).
@@ -133,9 +133,11 @@ class LoopbackSocket:
         return len(chunk)
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **_: Any) -> Any:
-        """Return a buffered binary reader; only ``"rb"`` is supported (smtplib's use)."""
+        """Return a buffered binary reader; only mode ``"rb"`` is supported."""
         if mode not in ("rb", "br"):
-            raise ValueError(f"loopback sockets only support makefile('rb'), not {mode!r}")
+            raise ValueError(
+                f"loopback sockets only support makefile('rb'), not {mode!r}"
+            )
         return io.BufferedReader(_SocketReader(self))
 
     def settimeout(self, timeout: float | None) -> None:

@@ -18,9 +18,10 @@ class MemoryController:
     """Serve ``aiosmtpd.smtp.SMTP(handler, **smtp_parameters)`` at an in-memory address.
 
     A stand-in for aiosmtpd's ``Controller`` with the same keyword arguments
-    and the same ``start()``, ``stop()``, ``hostname`` and ``port``: each connection gets a
-    new ``SMTP`` instance on the loopback's private event loop, so the handler,
-    authenticator and every SMTP setting act exactly as over TCP. With
+    and the same ``start()``, ``stop()``, ``hostname`` and ``port``. Each
+    connection gets a new ``SMTP`` instance on the loopback's private event
+    loop, so the handler, authenticator and every SMTP setting act as over TCP.
+    With
     ``ssl_context`` the connection is TLS from the first byte (implicit TLS).
     """
 

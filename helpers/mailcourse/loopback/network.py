@@ -52,7 +52,9 @@ def in_memory_by_default() -> bool:
 class Listener:
     """A protocol factory registered at a loopback address, like a listening socket."""
 
-    def __init__(self, network: "LoopbackNetwork", address: Address, factory: ProtocolFactory):
+    def __init__(
+        self, network: "LoopbackNetwork", address: Address, factory: ProtocolFactory
+    ):
         self.network = network
         self.address = address
         self.factory = factory
@@ -82,7 +84,9 @@ class LoopbackNetwork:
         # listener (a classroom server, a real provider) stay reachable.
         self.reach_real_network = sys.platform != "emscripten"
 
-    def listen(self, port: int, factory: ProtocolFactory, host: str = LOOPBACK_HOST) -> Listener:
+    def listen(
+        self, port: int, factory: ProtocolFactory, host: str = LOOPBACK_HOST
+    ) -> Listener:
         """Register ``factory`` at ``host:port``; port 0 picks a free port.
 
         Raises ``OSError(EADDRINUSE)`` when the port is taken,
@@ -136,7 +140,9 @@ class LoopbackNetwork:
             raise _unreachable_error(host)
         client_address = (LOOPBACK_HOST, next(self._client_ports))
         protocol = listener.factory(self.loop)
-        connection = MemoryConnection(self.loop, protocol, listener.address, client_address)
+        connection = MemoryConnection(
+            self.loop, protocol, listener.address, client_address
+        )
         listener.connections = [c for c in listener.connections if not c.server_closed]
         listener.connections.append(connection)
         return LoopbackSocket(connection, client_address, listener.address, timeout)
@@ -151,7 +157,9 @@ class LoopbackNetwork:
 
 def _unreachable_error(host: str) -> OSError:
     if host in _LOOPBACK_NAMES:
-        return ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED))
+        return ConnectionRefusedError(
+            errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED)
+        )
     return OSError(
         errno.ENETUNREACH,
         f"Aquí no hay red: solo se puede conectar con los servidores del "

@@ -1,4 +1,4 @@
-"""TLS on the client end of an in-memory connection, for ``SMTP_SSL`` and ``starttls()``.
+"""TLS on the client end of an in-memory connection: ``SMTP_SSL`` and ``starttls()``.
 
 smtplib encrypts with ``context.wrap_socket(sock)``, which needs a real file
 descriptor. ``SSLContext.sslsocket_class`` (documented since Python 3.7 as the
@@ -51,7 +51,7 @@ class MemoryTLSSocket(LoopbackSocket):
         )
 
     def do_handshake(self) -> None:
-        """Run the TLS handshake; raises ``ssl.SSLError`` subclasses as a socket would."""
+        """Run the TLS handshake; errors are ``ssl.SSLError`` subclasses."""
         self._call_with_io(self._tls.do_handshake)
 
     def sendall(self, data: bytes | bytearray | memoryview) -> None:
