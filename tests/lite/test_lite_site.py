@@ -1,0 +1,291 @@
+"""The JupyterLite site: build it, serve it on 127.0.0.1, run lessons in Chromium.
+
+The site is built with ``lite/build_site.py`` into a temporary folder, served
+by a static server on 127.0.0.1, and opened in Debian's Chromium. Every
+request to another host is aborted and fails the test. For each lesson, all
+cells run in the browser's Pyodide kernel; the test then compares outputs
+with the committed notebook and reads the in-browser inbox.
+
+The build takes about 10-40 s and the kernel about 7 s to start, so these
+tests run only with MAILCOURSE_TEST_LITE=1. Then missing prerequisites
+(Chromium, npm, Python 3.12+) skip them, unless MAILCOURSE_REQUIRE_LITE=1
+turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from browser.chromium import CHROMIUM_FLAGS, NetworkGuard, chromium_executable
+from site_server import serve_site
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_SCRIPT = ROOT / "lite" / "build_site.py"
+TEST_LITE_VARIABLE = "MAILCOURSE_TEST_LITE"
+REQUIRE_LITE_VARIABLE = "MAILCOURSE_REQUIRE_LITE"
+LESSONS = ("03-enviar-smtp", "07-enviar-y-rechazos")
+KERNEL_READY_TIMEOUT_MS = 180_000
+# Host names other than 127.0.0.1 do not resolve at all, on top of the route
+# guard, so a request the guard misses still cannot leave the machine.
+RESOLVE_ONLY_LOOPBACK = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
+
+# What legitimately differs between the desktop run stored in the notebook
+# and the browser run: ports, dates, Message-IDs, MIME boundaries and
+# temporary folders, by the same rules nbval uses. Errno numbers differ too,
+# because Emscripten numbers them its own way (ECONNREFUSED is 14, not 111).
+# The Pyodide kernel (pyodide-kernel 0.8.6) reports an error's name as
+# "<class 'smtplib.SMTPServerDisconnected'>" where ipykernel reports
+# "SMTPServerDisconnected".
+SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
+ERRNO_NUMBER = (re.compile(r"\[Errno \d+\]"), "[Errno N]")
+CLASS_REPR = (re.compile(r"<class '(?:[\w.]+\.)?(\w+)'>"), r"\1")
+
+LAB_STATE_JS = """
+() => {
+    const app = window.jupyterapp;
+    const panel = app && app.shell.currentWidget;
+    const session = panel && panel.sessionContext && panel.sessionContext.session;
+    return session && session.kernel ? session.kernel.status : null;
+}
+"""
+
+# Runs every cell in order, like nbval, past cells that raise. "Run all" in
+# JupyterLite 0.8.6 stops at the first error, even in a raises-exception cell.
+RUN_EACH_CELL_JS = """
+async () => {
+    const app = window.jupyterapp;
+    const notebook = app.shell.currentWidget.content;
+    for (let index = 0; index < notebook.widgets.length; index++) {
+        notebook.deselectAll();
+        notebook.activeCellIndex = index;
+        await app.commands.execute('notebook:run-cell');
+    }
+    const kernel = app.shell.currentWidget.sessionContext.session.kernel;
+    while (kernel.status !== 'idle') {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+}
+"""
+
+CELL_OUTPUTS_JS = """
+() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = panel.content.model.cells;
+    const found = [];
+    for (let index = 0; index < cells.length; index++) {
+        const cell = cells.get(index);
+        if (cell.type === 'code') {
+            found.push({
+                source: cell.sharedModel.getSource(),
+                tags: cell.getMetadata('tags') || [],
+                outputs: cell.outputs.toJSON(),
+            });
+        }
+    }
+    return found;
+}
+"""
+
+KERNEL_PRINT_JS = """
+async (code) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const kernel = panel.sessionContext.session.kernel;
+    const future = kernel.requestExecute({code: code});
+    let text = '';
+    future.onIOPub = (message) => {
+        if (message.header.msg_type === 'stream') {
+            text += message.content.text;
+        }
+        if (message.header.msg_type === 'error') {
+            text += message.content.ename + ': ' + message.content.evalue;
+        }
+    };
+    await future.done;
+    return text;
+}
+"""
+
+
+def _load_build_script():
+    spec = importlib.util.spec_from_file_location("build_site", BUILD_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def missing_prerequisite() -> str | None:
+    """Return what the site build or the browser lacks, or None if nothing."""
+    if chromium_executable() is None:
+        return "Chromium is not installed (apt-get install chromium)"
+    if shutil.which("npm") is None:
+        return "npm is not installed (apt-get install npm)"
+    try:
+        _load_build_script().find_build_python()
+    except RuntimeError as error:
+        return str(error)
+    return None
+
+
+def skip_or_fail(reason: str) -> None:
+    if os.environ.get(REQUIRE_LITE_VARIABLE) == "1":
+        pytest.fail(f"{REQUIRE_LITE_VARIABLE}=1 but {reason}")
+    pytest.skip(reason)
+
+
+def read_sanitize_rules() -> list[tuple[re.Pattern[str], str]]:
+    """Read the regex/replace pairs of the nbval sanitize file."""
+    rules = []
+    pattern = None
+    for line in SANITIZE_FILE.read_text().splitlines():
+        if line.startswith("regex: "):
+            pattern = re.compile(line[len("regex: ") :])
+        elif line.startswith("replace: ") and pattern is not None:
+            rules.append((pattern, line[len("replace: ") :]))
+            pattern = None
+    rules.append(ERRNO_NUMBER)
+    rules.append(CLASS_REPR)
+    return rules
+
+
+def comparable_text(outputs: list[dict], rules) -> list[str]:
+    """Return each output's text (stream text, plain text or error), sanitized."""
+    texts = []
+    for output in outputs:
+        kind = output["output_type"]
+        if kind == "stream":
+            text = output["name"] + ": " + "".join(output["text"])
+        elif kind == "error":
+            text = f"error: {output['ename']}: {output['evalue']}"
+        else:
+            plain = output.get("data", {}).get("text/plain", "")
+            text = "value: " + "".join(plain)
+        for pattern, replacement in rules:
+            text = pattern.sub(replacement, text)
+        texts.append(text)
+    return texts
+
+
+def stored_code_cells(lesson: str) -> list[dict]:
+    notebook = json.loads((ROOT / "notebooks" / f"{lesson}.ipynb").read_text())
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    """The site built from this checkout into a temporary folder."""
+    if os.environ.get(TEST_LITE_VARIABLE) != "1":
+        pytest.skip(
+            f"set {TEST_LITE_VARIABLE}=1 to build and test the JupyterLite site"
+        )
+    reason = missing_prerequisite()
+    if reason is not None:
+        skip_or_fail(reason)
+    output = tmp_path_factory.mktemp("lite") / "site"
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, str(BUILD_SCRIPT), "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    size = sum(path.stat().st_size for path in output.rglob("*") if path.is_file())
+    print(f"\nlite site: built in {elapsed:.1f} s, {size / 2**20:.1f} MiB")
+    # Test-only: let the test reach JupyterLab's application object.
+    lab_config = output / "lab" / "jupyter-lite.json"
+    config = json.loads(lab_config.read_text())
+    config["jupyter-config-data"]["exposeAppInBrowser"] = True
+    lab_config.write_text(json.dumps(config))
+    return output
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site):
+    with serve_site(built_site) as url:
+        yield url
+
+
+@pytest.fixture
+def browser_page(site_url):
+    """A Chromium page whose requests may reach 127.0.0.1 only."""
+    from playwright.sync_api import sync_playwright
+
+    guard = NetworkGuard()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_executable()),
+            args=[*CHROMIUM_FLAGS, RESOLVE_ONLY_LOOPBACK],
+        )
+        context = browser.new_context(locale="es-ES")
+        guard.install(context)
+        page = context.new_page()
+        yield page, guard
+        context.close()
+        browser.close()
+    assert guard.blocked == []
+
+
+def existing_lessons() -> list[str]:
+    return [name for name in LESSONS if (ROOT / "notebooks" / f"{name}.ipynb").exists()]
+
+
+@pytest.mark.parametrize("lesson", existing_lessons())
+def test_lesson_runs_in_browser(lesson, site_url, browser_page):
+    page, guard = browser_page
+    started = time.perf_counter()
+    page.goto(f"{site_url}/lab/index.html?path={lesson}.ipynb")
+    page.wait_for_function(
+        f"() => ({LAB_STATE_JS})() === 'idle'", timeout=KERNEL_READY_TIMEOUT_MS
+    )
+    ready = time.perf_counter() - started
+    page.evaluate(RUN_EACH_CELL_JS)
+    ran = time.perf_counter() - started - ready
+    print(f"\n{lesson}: kernel ready in {ready:.1f} s, all cells ran in {ran:.1f} s")
+
+    browser_cells = page.evaluate(CELL_OUTPUTS_JS)
+    stored_cells = stored_code_cells(lesson)
+    rules = read_sanitize_rules()
+    unexpected_errors = [
+        cell["source"]
+        for cell in browser_cells
+        if "raises-exception" not in cell["tags"]
+        and any(output["output_type"] == "error" for output in cell["outputs"])
+    ]
+    differing = [
+        (
+            browser["source"],
+            comparable_text(stored["outputs"], rules),
+            comparable_text(browser["outputs"], rules),
+        )
+        for browser, stored in zip(browser_cells, stored_cells)
+        if comparable_text(browser["outputs"], rules)
+        != comparable_text(stored["outputs"], rules)
+    ]
+    subjects = page.evaluate(
+        KERNEL_PRINT_JS, "print([m.subject for m in servidor.inbox])"
+    )
+
+    for source, stored_text, browser_text in differing:
+        print(
+            f"--- differs: {source[:60]!r}\n"
+            f" stored:  {stored_text}\n"
+            f" browser: {browser_text}"
+        )
+    assert len(browser_cells) == len(stored_cells)
+    assert unexpected_errors == []
+    assert differing == []
+    assert "Informe del año" in subjects
+    assert guard.blocked == []
