@@ -474,3 +474,15 @@ def test_other_sockets_still_wrap_tls(monkeypatch, tmp_path):
 
 class _NullHandler:
     """An aiosmtpd handler with no hooks, so aiosmtpd's default replies apply."""
+
+
+def test_transcript_comparison_sees_greeting(tmp_path, monkeypatch):
+    # Negative control: a different greeting name must change the transcript,
+    # so equal transcripts above mean both servers sent the same replies.
+    over_socket = run_scenario(send_plain, "socket", tmp_path / "socket", monkeypatch)
+    monkeypatch.setattr(
+        "mailcourse.server.SERVER_HOSTNAME", "otro-servidor.test", raising=True
+    )
+    in_memory = run_scenario(send_plain, "memory", tmp_path / "memory", monkeypatch)
+    assert "otro-servidor.test" in in_memory
+    assert in_memory != over_socket
