@@ -1,4 +1,4 @@
-"""The environment check of lesson 00, with real and with made-up version data."""
+"""Lesson 00: the environment check, with real and made-up versions, and its map."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,14 @@ from mailcourse.environment_check import (
 )
 
 VERSION_NUMBER = re.compile(r"\d+\.\d+")
+LESSONS = Path(__file__).resolve().parents[1] / "lessons"
+LESSON_TIME = re.compile(
+    r"\*\*Tiempo estimado\*\*: (\d+) minutos de explicación y (\d+) de ejercicios"
+)
+# Table rows with the minutes of a lesson: last column in the course map of
+# lesson 00, second column in the instructor guide.
+MAP_ROW = re.compile(r"^\| (\d\d) · [^|]+\|.*?\| (\d+) \|", re.MULTILINE)
+GUIDE_ROW = re.compile(r"^\| (\d\d) · [^|]+\| (\d+) \|", re.MULTILINE)
 
 GOOD_FACTS = EnvironmentFacts(
     python_version=(3, 11, 7),
@@ -220,3 +229,29 @@ def test_module_runs_as_command():
     )
     assert finished.returncode == 0
     assert "Todo listo" in finished.stdout
+
+
+def lesson_minutes() -> dict[str, int]:
+    """Return the total minutes each written lesson states in its header."""
+    minutes = {}
+    for lesson in sorted(LESSONS.glob("[0-9][0-9]-*.md")):
+        found = LESSON_TIME.search(lesson.read_text(encoding="utf-8"))
+        assert found, f"{lesson.name} has no 'Tiempo estimado' line"
+        minutes[lesson.name[:2]] = int(found.group(1)) + int(found.group(2))
+    return minutes
+
+
+def test_course_map_matches_lesson_times():
+    course_map = (LESSONS / "00-inicio.md").read_text(encoding="utf-8")
+    mapped = {number: int(total) for number, total in MAP_ROW.findall(course_map)}
+    assert sorted(mapped) == [f"{number:02d}" for number in range(10)]
+    for number, total in lesson_minutes().items():
+        assert mapped[number] == total, f"lesson {number} in the course map"
+
+
+def test_instructor_guide_matches_lesson_times():
+    guide = (LESSONS / "GUIA-INSTRUCTOR.md").read_text(encoding="utf-8")
+    listed = {number: int(total) for number, total in GUIDE_ROW.findall(guide)}
+    assert sorted(listed) == [f"{number:02d}" for number in range(10)]
+    for number, total in lesson_minutes().items():
+        assert listed[number] == total, f"lesson {number} in the instructor guide"
