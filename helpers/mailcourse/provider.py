@@ -286,7 +286,7 @@ class ProviderSimulator:
         except BaseException:
             self._shut_down()
             raise
-        with _running_lock:
+        with _started_lock:
             _started.add(self)
         log.info(
             "started provider simulator on %s: implicit TLS %d, STARTTLS %d, "
@@ -328,7 +328,7 @@ class ProviderSimulator:
         log.info("stopped provider simulator on %s, ports %d and %d", self.host, *ports)
 
     def _shut_down(self) -> None:
-        with _running_lock:
+        with _started_lock:
             _started.discard(self)
         for controller in self._controllers.values():
             controller.stop()
@@ -367,7 +367,10 @@ class ProviderSimulator:
 # _started holds every running simulator, however it was started.
 _running: dict[tuple[int, int, str | None], ProviderSimulator] = {}
 _started: set[ProviderSimulator] = set()
+# Two locks, because start_provider_simulator() holds _running_lock while
+# start() takes _started_lock.
 _running_lock = threading.Lock()
+_started_lock = threading.Lock()
 
 
 def _forget(simulator: ProviderSimulator) -> None:
@@ -415,7 +418,7 @@ def find_simulator(host: str, port: int) -> ProviderSimulator | None:
     ``host`` may be ``"localhost"``, which the simulator's certificate names.
     Simulators started with the class directly are found too.
     """
-    with _running_lock:
+    with _started_lock:
         simulators = list(_started)
     for simulator in simulators:
         names = (simulator.host, "localhost")
