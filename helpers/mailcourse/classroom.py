@@ -244,7 +244,7 @@ class ClassroomServer:
 
 
 def classroom_bind_error(error: OSError, host: str, port: int) -> OSError:
-    """Return an exception that says, in the instructor's terms, why binding failed."""
+    """Return an exception whose message explains the bind failure to the instructor."""
     if error.errno == errno.EADDRINUSE:
         return PortInUseError(
             error.errno,
