@@ -10,7 +10,6 @@ import os
 import shutil
 import smtplib
 import socket
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,11 +21,6 @@ from conftest import make_message
 from mailcourse import LocalServer, start_local_server, stop_all_servers
 
 CLIENT_TIMEOUT_SECONDS = 10
-
-
-def temporary_maildirs() -> set[str]:
-    root = Path(tempfile.gettempdir())
-    return {path.name for path in root.glob("mailcourse-maildir-*")}
 
 
 def port_is_free(port: int) -> bool:
@@ -114,15 +108,16 @@ def test_broken_maildir_refuses_not_loses(tmp_path):
 
 def test_many_restarts_leave_nothing_behind():
     threads_before = threading.active_count()
-    folders_before = temporary_maildirs()
     ports = []
+    folders = []
     for _ in range(25):
         server = start_local_server()
         assert start_local_server() is server
         ports.append(server.port)
+        folders.append(server.store.path)
         stop_all_servers()
     assert threading.active_count() == threads_before
-    assert temporary_maildirs() == folders_before
+    assert [folder for folder in folders if folder.exists()] == []
     assert all(port_is_free(port) for port in ports)
 
 

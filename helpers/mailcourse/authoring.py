@@ -55,6 +55,7 @@ def execute(notebook: nbformat.NotebookNode) -> None:
         timeout=CELL_TIMEOUT_SECONDS,
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
+        record_timing=False,
     )
     client.execute()
     notebook.metadata["language_info"] = {"name": "python"}
