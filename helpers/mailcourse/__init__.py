@@ -35,6 +35,17 @@ from .settings import (
 )
 from .transcript import debug_transcript, redact
 
+# The forms import ipywidgets, so they load on first use, not with the package.
+_FORM_NAMES = ("ComposeForm", "ConnectionForm", "InboxView", "SendForm")
+
+
+def __getattr__(name: str):
+    if name in _FORM_NAMES:
+        from . import forms
+
+        return getattr(forms, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "ACCENT_PASSWORD",
     "ACCENT_USER",
@@ -67,4 +78,8 @@ __all__ = [
     "password_from_prompt_or_env",
     "preset_for_host",
     "redact",
+    "ComposeForm",
+    "ConnectionForm",
+    "InboxView",
+    "SendForm",
 ]
