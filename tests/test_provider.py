@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import email.policy
+import gc
+import logging
 import smtplib
 import socket
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -130,6 +134,21 @@ def test_unknown_user_gets_535(tls_client):
     with pytest.raises(smtplib.SMTPAuthenticationError) as caught:
         tls_client.login("intruso@curso.test", LAB_PASSWORD)
     assert caught.value.smtp_code == 535
+
+
+def test_invalid_utf8_user_gets_535(tls_client):
+    tls_client.ehlo("cliente.test")
+    payload = base64.b64encode(b"\0alumno\xff@curso.test\0" + LAB_PASSWORD.encode())
+    code, _ = tls_client.docmd("AUTH", "PLAIN " + payload.decode())
+    assert code == 535
+
+
+def test_log_has_no_password(tls_client, caplog):
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(smtplib.SMTPAuthenticationError):
+        tls_client.login(LAB_USER, "clave-secreta-equivocada")
+    assert "wrong password" in caplog.text
+    assert "clave-secreta-equivocada" not in caplog.text
 
 
 def test_smtplib_login_fails_on_accented_password(tls_client):
@@ -460,3 +479,28 @@ def _any_server_context():
     from mailcourse.tls import TestCertificateAuthority
 
     return TestCertificateAuthority().server_context()
+
+
+@pytest.mark.parametrize("port_name", ["tls_port", "starttls_port"])
+@pytest.mark.parametrize("client_state", ["open", "just_closed"])
+def test_stop_with_client_leaks_nothing(port_name, client_state, caplog):
+    simulator = ProviderSimulator().start()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client = socket.create_connection(
+            (simulator.host, getattr(simulator, port_name)), timeout=5
+        )
+        if client_state == "just_closed":
+            client.close()
+        simulator.stop()
+        client.close()
+        gc.collect()
+    resource_warnings = [w for w in caught if w.category is ResourceWarning]
+    assert resource_warnings == []
+    assert "Task was destroyed" not in caplog.text
+
+
+def test_stop_closes_logged_in_client(provider_simulator, logged_in_client):
+    provider_simulator.stop()
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        logged_in_client.noop()

@@ -3,8 +3,8 @@
 The simulator accepts AUTH PLAIN and LOGIN for a fixed set of lab accounts.
 Their passwords are public on purpose: they exist only inside the simulator,
 which listens on 127.0.0.1, so students can practise logging in without a
-real account. User names and passwords are decoded as UTF-8, as RFC 4616
-(PLAIN) specifies, so a password with accents works.
+real account. User names and passwords are compared as UTF-8, the encoding
+RFC 4616 (PLAIN) specifies, so a password with accents works.
 """
 
 from __future__ import annotations
@@ -61,19 +61,16 @@ class LabAuthenticator:
         auth_data: Any,
     ) -> AuthResult:
         if not isinstance(auth_data, LoginPassword):
-            log.info("rejected AUTH %s from %s: no user and password", mechanism, session.peer)
+            log.info("rejected AUTH %s from %s: no user name", mechanism, session.peer)
             return AuthResult(success=False, handled=False)
         user = _decode_utf8(auth_data.login)
-        if user is not None and self._password_matches(user, auth_data.password):
+        expected = self._accounts.get(user or "")
+        # Compare even for an unknown user, so that both take the same time.
+        matches = hmac.compare_digest(auth_data.password, expected or b"")
+        if expected is not None and matches:
             log.info("accepted AUTH %s for %s from %s", mechanism, user, session.peer)
             return AuthResult(success=True, auth_data=user)
-        log.info("rejected AUTH %s for %r from %s", mechanism, user, session.peer)
+        # The user name is left out: students sometimes type the password there.
+        reason = "wrong password" if expected is not None else "unknown user"
+        log.info("rejected AUTH %s from %s: %s", mechanism, session.peer, reason)
         return AuthResult(success=False, handled=False)
-
-    def _password_matches(self, user: str, password: bytes) -> bool:
-        expected = self._accounts.get(user)
-        if expected is None:
-            # Compare anyway so that an unknown user takes as long as a known one.
-            hmac.compare_digest(password, password)
-            return False
-        return hmac.compare_digest(password, expected)

@@ -31,7 +31,8 @@ DEFAULT_TIMEOUT = 10.0
 # machines (so transcripts would too) and can take seconds to resolve.
 CLIENT_HOSTNAME = "localhost"
 
-# smtplib's order of preference, minus CRAM-MD5, which smtplib.login handles.
+# smtplib's order of preference without CRAM-MD5, whose smtplib code also
+# encodes the password as ASCII.
 _UTF8_MECHANISMS = ("PLAIN", "LOGIN")
 
 

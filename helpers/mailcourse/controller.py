@@ -6,19 +6,31 @@ subclass here reads the port the operating system chose and confirms the SMTP
 factory works without opening a connection to itself, which also keeps start-up
 free of a TLS handshake on implicit-TLS ports. When the port cannot be bound,
 ``start()`` raises at once; aiosmtpd 1.4 would wait for its ready timeout (5 s)
-and leave the thread's event loop open. Both fixes override private methods of
-aiosmtpd's ``BaseThreadedController`` and are tested against aiosmtpd 1.4.6.
+and leave the thread's event loop open. ``stop()`` closes open client
+connections before it stops the loop; aiosmtpd 1.4 leaves them open, so their
+sockets leak and asyncio logs "Task was destroyed but it is pending!" at ERROR,
+which Python prints in a notebook cell. These fixes override private methods
+of aiosmtpd's ``BaseThreadedController`` and are tested against aiosmtpd 1.4.6.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import logging
 import ssl
 import threading
+import weakref
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+log = logging.getLogger(__name__)
 
 LOOPBACK_HOST = "127.0.0.1"
+# How long stop() waits for open connections to close, in seconds.
+CLOSE_CONNECTIONS_TIMEOUT = 2.0
 
 
 class LoopbackController(Controller):
@@ -40,6 +52,7 @@ class LoopbackController(Controller):
             ssl_context=ssl_context,
             **smtp_parameters,
         )
+        self._connections: weakref.WeakSet[SMTP] = weakref.WeakSet()
 
     @classmethod
     def from_smtp_kwargs(
@@ -96,3 +109,40 @@ class LoopbackController(Controller):
             self._thread = None
         self._cleanup()
         raise error
+
+    def factory(self) -> SMTP:
+        smtp = super().factory()
+        self._connections.add(smtp)
+        return smtp
+
+    def stop(self, no_assert: bool = False) -> None:
+        """Close open client connections, then stop the loop and join the thread."""
+        if self._thread is not None and self.loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(
+                self._close_connections(), self.loop
+            )
+            try:
+                future.result(timeout=CLOSE_CONNECTIONS_TIMEOUT + 1)
+            except concurrent.futures.TimeoutError:
+                log.warning("open SMTP connections did not close in time")
+        super().stop(no_assert)
+
+    async def _close_connections(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_CONNECTIONS_TIMEOUT
+        current = asyncio.current_task()
+        # The listening socket stays open until the base class closes it: a
+        # connection accepted after Server.close() never reaches its protocol
+        # and leaks. A new connection calls connection_made() a few loop
+        # iterations after the accept, so abort and wait until no task is left.
+        while True:
+            await asyncio.sleep(0)
+            for smtp in list(self._connections):
+                if smtp.transport is not None:
+                    smtp.transport.abort()
+            pending = {task for task in asyncio.all_tasks() if task is not current}
+            if not pending or loop.time() > deadline:
+                break
+            await asyncio.wait(pending, timeout=0.05)
+        # NOTE: a client still in the TLS handshake of an implicit-TLS port has
+        # no SMTP transport yet, so its socket stays open until the loop closes.
