@@ -8,6 +8,7 @@ import socket
 import ssl
 import sys
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -138,8 +139,9 @@ def test_connect_custom_timeout_on_socket(local_server):
 
 
 def test_connect_rejects_unknown_security(local_server):
+    invalid_security: Any = "ssl"
     with pytest.raises(ValueError) as caught:
-        connect(local_server.host, local_server.port, security="ssl")  # type: ignore[arg-type]
+        connect(local_server.host, local_server.port, security=invalid_security)
     assert "'ssl'" in str(caught.value)
 
 
@@ -315,7 +317,8 @@ def test_send_wrong_password_raises(provider_simulator):
     [(LAB_USER, LAB_PASSWORD), (ACCENT_USER, ACCENT_PASSWORD)],
 )
 def test_send_transcript_hides_password(provider_simulator, user, password):
-    result = send(_settings(provider_simulator, "starttls", user, password), make_message())
+    settings = _settings(provider_simulator, "starttls", user, password)
+    result = send(settings, make_message())
     plain_payload = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
     assert "AUTH PLAIN" in result.transcript
     assert password not in result.transcript
@@ -354,6 +357,15 @@ def test_send_restores_stderr(closed_port):
     with pytest.raises(ConnectionRefusedError):
         send(settings, make_message())
     assert sys.stderr is stderr_before
+
+
+def test_send_without_recipients_fails_early(closed_port):
+    message = make_message()
+    del message["To"]
+    settings = ConnectionSettings(host="127.0.0.1", port=closed_port, security="none")
+    with pytest.raises(ValueError) as caught:
+        send(settings, message)
+    assert "destinatarios" in str(caught.value)
 
 
 def test_send_repr_hides_transcript(provider_simulator):

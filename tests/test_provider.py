@@ -437,7 +437,9 @@ def test_kwargs_build_smtp_without_threads(tmp_path):
 def test_kwargs_share_handler_and_authenticator(tmp_path):
     protocol = build_provider_protocol(MaildirStore(tmp_path / "Maildir"))
     tls = provider_smtp_kwargs(protocol, "tls")
-    starttls = provider_smtp_kwargs(protocol, "starttls", tls_context=_any_server_context())
+    starttls = provider_smtp_kwargs(
+        protocol, "starttls", tls_context=_any_server_context()
+    )
     assert tls["handler"] is starttls["handler"]
     assert tls["authenticator"] is starttls["authenticator"]
 

@@ -16,7 +16,8 @@ def _handshake(simulator, server_name: str, context: ssl.SSLContext) -> dict:
     The TCP connection always goes to 127.0.0.1; ``server_name`` is only the
     name the certificate is checked against, so no name is resolved.
     """
-    with socket.create_connection((simulator.host, simulator.tls_port), timeout=5) as raw:
+    address = (simulator.host, simulator.tls_port)
+    with socket.create_connection(address, timeout=5) as raw:
         with context.wrap_socket(raw, server_hostname=server_name) as tls:
             return tls.getpeercert()
 

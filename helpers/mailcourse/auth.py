@@ -43,7 +43,7 @@ class LabAuthenticator:
     """An aiosmtpd ``authenticator`` that checks user and password in an account table.
 
     A failed check returns ``AuthResult(success=False, handled=False)``, so
-    aiosmtpd replies 535 at once; with ``handled=True`` it would send no reply
+    aiosmtpd replies 535 at once. With ``handled=True`` it would send no reply,
     and the client would wait until its timeout.
     """
 

@@ -10,16 +10,17 @@ cannot do on Python 3.11 (it encodes the AUTH payload as ASCII).
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import logging
 import smtplib
 import ssl
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from typing import Literal, Protocol
+
+from .transcript import redact
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ _UTF8_MECHANISMS = ("PLAIN", "LOGIN")
 
 
 class ConnectionSettingsLike(Protocol):
-    """What :func:`send` reads from its settings: a ``ConnectionSettings`` fits."""
+    """Connection settings as :func:`send` reads them (a ``ConnectionSettings``)."""
 
     host: str
     port: int
@@ -51,7 +52,7 @@ class ConnectionSettingsLike(Protocol):
 class SendResult:
     """The outcome of :func:`send`.
 
-    ``accepted`` and ``refused`` are envelope recipients; ``refused`` maps each
+    ``accepted`` and ``refused`` are envelope recipients. ``refused`` maps each
     refused address to the server's ``(code, message)``, as
     ``smtplib.SMTP.send_message`` returns it. ``transcript`` is the SMTP
     dialogue at debug level 1 with AUTH payloads hidden.
@@ -78,14 +79,15 @@ def connect(
     (EHLO, STARTTLS, EHLO again). ``context`` must verify certificates and host
     names; by default it is :func:`default_context` for ``host`` and ``port``.
     ``debuglevel`` is set before connecting, so the greeting is in the
-    transcript.
+    transcript. ``local_hostname`` is the name sent with EHLO.
 
-    Raises ``ValueError`` for an unknown ``security``, a missing timeout or an
-    unverified context; ``ssl.SSLCertVerificationError`` when the certificate
-    is not trusted or does not name ``host``; ``smtplib.SMTPConnectError``,
+    Raises ``ValueError`` for an invalid ``security``, a missing timeout or an
+    unverified context. Raises ``ssl.SSLCertVerificationError`` when the
+    certificate is not trusted or does not name ``host``. Also raises, as
+    smtplib does, ``smtplib.SMTPConnectError``,
     ``smtplib.SMTPServerDisconnected``, ``smtplib.SMTPNotSupportedError`` (no
     STARTTLS offered), ``smtplib.SMTPResponseException`` and ``OSError``
-    (refused, timed out, unknown host) as smtplib raises them.
+    (connection refused, timed out, unknown host).
     """
     _check_security(security)
     _check_timeout(timeout)
@@ -158,7 +160,7 @@ def _simulator_ca_file(host: str, port: int) -> str | None:
 def _check_security(security: str) -> None:
     if security not in SECURITY_MODES:
         raise ValueError(
-            f"La seguridad {security!r} no es válida: usa 'starttls', 'tls' o 'none'."
+            f"La seguridad {security!r} no es válida. Usa 'starttls', 'tls' o 'none'."
         )
 
 
@@ -185,7 +187,7 @@ def login(client: smtplib.SMTP, user: str, password: str) -> tuple[int, bytes]:
 
     ASCII credentials go through ``client.login`` unchanged. Otherwise the
     AUTH PLAIN or LOGIN payload is encoded as UTF-8 (RFC 4616) and sent with
-    ``client.docmd``; smtplib itself is not modified. Returns the server's
+    ``client.docmd``, without modifying smtplib. Returns the server's
     ``(code, message)``.
 
     Raises ``smtplib.SMTPAuthenticationError`` when the server rejects the
@@ -246,7 +248,10 @@ def envelope_recipients(message: Message) -> list[str]:
     """
     resent_dates = message.get_all("Resent-Date") or []
     if len(resent_dates) > 1:
-        raise ValueError("message has more than one 'Resent-' header block")
+        raise ValueError(
+            "El mensaje tiene más de un bloque de cabeceras Resent-. Deja solo "
+            "el del último reenvío."
+        )
     prefix = "Resent-" if resent_dates else ""
     fields: list[str] = []
     for name in ("To", "Bcc", "Cc"):
@@ -263,14 +268,25 @@ def send(settings: ConnectionSettingsLike, message: EmailMessage) -> SendResult:
     refused), ``smtplib.SMTPSenderRefused`` (for example 530 without login,
     or 552 above the size limit), ``smtplib.SMTPDataError`` and
     ``smtplib.SMTPNotSupportedError``. The raised error carries the redacted
-    transcript so far in its ``transcript`` attribute.
+    transcript so far in its ``transcript`` attribute. Raises ``ValueError``,
+    before connecting, when the message has no recipient.
     """
     recipients = envelope_recipients(message)
-    with _captured_debug_output() as capture:
+    if not recipients:
+        raise ValueError(
+            "El mensaje no tiene destinatarios: añade al menos una dirección "
+            "en To, Cc o Bcc."
+        )
+    # smtplib prints its debug output to sys.stderr.
+    # NOTE: redirect_stderr swaps sys.stderr for the whole process while
+    # sending, so output of another thread in that time lands in the transcript.
+    capture = io.StringIO()
+    with contextlib.redirect_stderr(capture):
         try:
             refused = _send_once(settings, message, recipients)
         except Exception as error:
-            error.transcript = _redacted(capture.text(), settings)  # type: ignore[attr-defined]
+            transcript = _redacted(capture.getvalue(), settings)
+            error.transcript = transcript  # type: ignore[attr-defined]
             raise
     accepted = [address for address in recipients if address not in refused]
     log.info(
@@ -280,7 +296,7 @@ def send(settings: ConnectionSettingsLike, message: EmailMessage) -> SendResult:
         len(accepted),
         len(refused),
     )
-    return SendResult(accepted, refused, _redacted(capture.text(), settings))
+    return SendResult(accepted, refused, _redacted(capture.getvalue(), settings))
 
 
 def _send_once(
@@ -303,39 +319,7 @@ def _send_once(
     return refused
 
 
-class _DebugCapture:
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self._parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def text(self) -> str:
-        return "".join(self._parts)
-
-
-@contextmanager
-def _captured_debug_output() -> Iterator[_DebugCapture]:
-    # smtplib prints its debug output with print(..., file=sys.stderr), which
-    # reads sys.stderr at call time.
-    # NOTE: this swaps sys.stderr for the whole process while sending, so
-    # another thread's stderr output in that window lands in the transcript.
-    capture = _DebugCapture()
-    original = sys.stderr
-    sys.stderr = capture  # type: ignore[assignment]
-    try:
-        yield capture
-    finally:
-        sys.stderr = original
-
-
 def _redacted(text: str, settings: ConnectionSettingsLike) -> str:
-    # transcript.py hides AUTH payloads; the password is passed too, so that
-    # any other place it shows up (in plain or base64 form) is hidden as well.
-    from .transcript import redact
-
+    # redact() hides AUTH payloads. The password is passed too, so that it is
+    # also hidden anywhere else it shows up, in plain or base64 form.
     return redact(text, secrets=(settings.password,))

@@ -5,7 +5,7 @@ to the port it was given) and listens on the IPv6 loopback by default. The
 subclass here reads the port the operating system chose and confirms the SMTP
 factory works without opening a connection to itself, which also keeps start-up
 free of a TLS handshake on implicit-TLS ports. When the port cannot be bound,
-``start()`` raises at once; aiosmtpd 1.4 would wait for its ready timeout (5 s)
+``start()`` raises at once. aiosmtpd 1.4 would wait for its ready timeout (5 s)
 and leave the thread's event loop open. ``stop()`` closes open client
 connections before it stops the loop; aiosmtpd 1.4 leaves them open, so their
 sockets leak and asyncio logs "Task was destroyed but it is pending!" at ERROR,
@@ -66,7 +66,7 @@ class LoopbackController(Controller):
         """Build a controller from the keyword arguments of aiosmtpd's ``SMTP`` class.
 
         ``smtp_kwargs`` contains ``handler`` and may contain ``hostname``, the
-        name in the greeting; the controller's own ``hostname`` is the address
+        name in the greeting. The controller's own ``hostname`` is the address
         to bind, so the greeting name is passed on as ``server_hostname``.
         """
         parameters = dict(smtp_kwargs)

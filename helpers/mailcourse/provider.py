@@ -159,11 +159,12 @@ def provider_smtp_kwargs(
     """Return the keyword arguments of aiosmtpd's ``SMTP`` class for one port role.
 
     ``SMTP(**provider_smtp_kwargs(...))`` gives one connection's protocol.
-    For ``"tls"`` the transport must encrypt every byte before SMTP sees it
-    (an SSL server socket does), because AUTH is then offered from the first
-    EHLO: aiosmtpd does not count implicit TLS as encryption and would
-    otherwise never offer AUTH there. For ``"starttls"``, ``tls_context`` is
-    the server context STARTTLS switches to, and AUTH is offered only after it.
+    For ``"tls"`` the transport must encrypt every byte before aiosmtpd reads
+    it (an SSL server socket does), because AUTH is then offered from the
+    first EHLO. aiosmtpd does not count implicit TLS as encryption, so without
+    ``auth_require_tls=False`` it would never offer AUTH there. For
+    ``"starttls"``, ``tls_context`` is the server context STARTTLS switches to,
+    and AUTH is offered only after STARTTLS.
 
     Raises ``ValueError`` for an unknown role or a missing ``tls_context``.
     """
@@ -179,12 +180,15 @@ def provider_smtp_kwargs(
         kwargs["auth_require_tls"] = False
     elif role == STARTTLS:
         if tls_context is None:
-            raise ValueError("the starttls role needs a server tls_context")
+            raise ValueError(
+                "tls_context is missing: the 'starttls' role needs the server "
+                "SSLContext that STARTTLS switches to"
+            )
         kwargs["auth_require_tls"] = True
         kwargs["tls_context"] = tls_context
         kwargs["require_starttls"] = True
     else:
-        raise ValueError(f"unknown port role {role!r}: use 'tls' or 'starttls'")
+        raise ValueError(f"invalid port role {role!r}: use 'tls' or 'starttls'")
     return kwargs
 
 
@@ -363,8 +367,8 @@ class ProviderSimulator:
         )
 
 
-# _running holds the simulators of start_provider_simulator(), for reuse;
-# _started holds every running simulator, however it was started.
+# _running contains the simulators of start_provider_simulator(), for reuse.
+# _started contains every running simulator, however it was started.
 _running: dict[tuple[int, int, str | None], ProviderSimulator] = {}
 _started: set[ProviderSimulator] = set()
 # Two locks, because start_provider_simulator() holds _running_lock while

@@ -1,8 +1,8 @@
 """A throwaway certificate authority for the provider simulator, made with trustme.
 
 Each simulator gets its own CA, created in memory at start and never reused.
-Its private key never leaves the process; only the CA certificate is written
-to a PEM file, so that a client (or a student's own code) can trust it.
+Its private key stays in the process memory. Only the CA certificate is
+written to a PEM file, so that a client (or a student's own code) can trust it.
 """
 
 from __future__ import annotations
