@@ -371,6 +371,7 @@ def test_port_in_use_names_port():
         with pytest.raises(PortInUseError) as caught:
             start_provider_simulator(starttls_port=taken)
     assert str(taken) in str(caught.value)
+    assert "start_provider_simulator()" in str(caught.value)
     assert running_simulators() == []
 
 

@@ -23,6 +23,7 @@ transport other than TCP can reuse it with aiosmtpd's ``SMTP`` class.
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import os
 import shutil
@@ -48,7 +49,7 @@ from .handler import CourseHandler, RecipientRule
 from .inbox import Inbox
 from .maildir_store import MaildirStore
 from .server import SERVER_HOSTNAME
-from .server_errors import explain_bind_error
+from .server_errors import PortInUseError, explain_bind_error
 from .tls import TestCertificateAuthority, client_context_for
 
 __all__ = [
@@ -136,7 +137,7 @@ def build_provider_protocol(
     refuse_recipient: RecipientRule | None = None,
     max_message_size: int = MAX_MESSAGE_SIZE,
 ) -> ProviderProtocol:
-    """Build the handler and authenticator of the simulator; opens nothing.
+    """Build the simulator's handler and authenticator, without sockets or threads.
 
     With no ``refuse_recipient``, addresses at :data:`REFUSED_DOMAIN` are
     refused.
@@ -281,10 +282,10 @@ class ProviderSimulator:
         if not self._store_open:
             self._open_store()
         self._folder = Path(tempfile.mkdtemp(prefix="mailcourse-provider-"))
-        authority = TestCertificateAuthority()
-        self.ca_file = authority.write_ca_file(self._folder / CA_FILE_NAME)
-        server_context = authority.server_context()
         try:
+            authority = TestCertificateAuthority()
+            self.ca_file = authority.write_ca_file(self._folder / CA_FILE_NAME)
+            server_context = authority.server_context()
             self._start_port(IMPLICIT_TLS, server_context)
             self._start_port(STARTTLS, server_context)
         except BaseException:
@@ -319,7 +320,7 @@ class ProviderSimulator:
         try:
             controller.start()
         except OSError as error:
-            raise explain_bind_error(error, self.host, port) from error
+            raise _explain_simulator_bind_error(error, self.host, port) from error
         self._controllers[role] = controller
 
     def stop(self) -> None:
@@ -365,6 +366,17 @@ class ProviderSimulator:
             f"TLS implícito en el puerto <code>{self.tls_port}</code>, "
             f"STARTTLS en el puerto <code>{self.starttls_port}</code>"
         )
+
+
+def _explain_simulator_bind_error(error: OSError, host: str, port: int) -> OSError:
+    if error.errno == errno.EADDRINUSE:
+        return PortInUseError(
+            error.errno,
+            f"El puerto {port} de {host} ya está ocupado por otro programa. "
+            "Llama a start_provider_simulator() sin puertos para que el sistema "
+            "elija dos libres, o elige otro número de puerto.",
+        )
+    return explain_bind_error(error, host, port)
 
 
 # _running contains the simulators of start_provider_simulator(), for reuse.
