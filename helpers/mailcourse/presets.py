@@ -6,10 +6,10 @@ password, two-step verification, OAuth only...). Provider facts change: each
 entry carries ``checked_on``, the date they were looked up, and a comment
 naming the pages they came from.
 
-NOTE: the facts were looked up on 2026-12-04 in stored copies of public
-pages (provider databases, library docs, issue threads), not on the
-providers' own live help pages, which were not available. Check the
-provider's help page before relying on an entry.
+NOTE: the provider facts come from third-party pages (provider databases,
+library docs, issue threads) as stored on 2026-12-04, not from the
+providers' own help pages. Check the provider's help page before relying
+on an entry.
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from .settings import SettingsError, is_loopback
-
 # The bundled server and the provider simulator choose a free port when they
-# start, so their presets carry this value instead of a fixed port.
-PORT_OF_RUNNING_SERVER = 0
+# start, so their presets carry PORT_OF_RUNNING_SERVER instead of a fixed port.
+from .settings import PORT_OF_RUNNING_SERVER, SettingsError, is_loopback
 
 CHECKED_ON = datetime.date(2026, 12, 4)
 
@@ -68,7 +66,8 @@ class Preset:
 
 
 # Gmail: smtp.gmail.com, 587 STARTTLS or 465 TLS; an app password needs
-# 2-Step Verification, and plain account passwords stopped working in 2025.
+# 2-Step Verification, and Google finished removing plain-password access in
+# May 2025.
 # Sources: https://developer.nylas.com/docs/cookbook/email/gmail-smtp-settings/
 # and the 534 "5.7.9 Application-specific password required" replies quoted in
 # https://github.com/Der-Henning/tgtg/issues/517 (2024) and
@@ -82,9 +81,7 @@ GMAIL = Preset(
     requirements=(
         "Gmail no acepta la contraseña normal de tu cuenta. Activa la "
         "verificación en dos pasos en tu cuenta de Google y crea una "
-        "contraseña de aplicación (16 letras) para usarla aquí. Las cuentas "
-        "de trabajo o de centro educativo pueden tenerlas desactivadas por "
-        "su administrador."
+        "contraseña de aplicación (16 letras) para usarla aquí."
     ),
     checked_on=CHECKED_ON,
     needs_app_password=True,
@@ -97,7 +94,7 @@ GMAIL = Preset(
 # Outlook.com / Hotmail and Microsoft 365: smtp-mail.outlook.com and
 # smtp.office365.com, 587 STARTTLS. Personal accounts lost basic (password)
 # authentication on 16 September 2024 and need OAuth2; Exchange Online
-# answers "535 5.7.139 Authentication unsuccessful, basic authentication is
+# replies "535 5.7.139 Authentication unsuccessful, basic authentication is
 # disabled" and is retiring basic auth for SMTP AUTH in stages (550 5.7.30).
 # Sources: https://github.com/harshalambani/ChatMailSync/releases/tag/v2.1.4,
 # https://github.com/OpenCTI-Platform/opencti/issues/12069 and
@@ -121,7 +118,7 @@ OUTLOOK = Preset(
     ),
     checked_on=CHECKED_ON,
     oauth_only=True,
-    other_hosts=("smtp.office365.com", "smtp.outlook.com", "smtp.live.com"),
+    other_hosts=("smtp.office365.com", "smtp.live.com"),
     starttls_port=587,
     help_url=(
         "https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/"
@@ -129,9 +126,9 @@ OUTLOOK = Preset(
     ),
 )
 
-# Yahoo: smtp.mail.yahoo.com, 465 TLS (587 STARTTLS is also documented by
-# third parties); an app password from "Generate app password" in the account
-# security page, which needs two-step verification.
+# Yahoo: smtp.mail.yahoo.com, 465 TLS, and 587 STARTTLS in third-party docs.
+# The password is an app password from "Generate app password" in the account
+# security page, which Yahoo offers only with two-step verification on.
 # Sources: https://github.com/chatmail/provider-db/blob/master/_providers/yahoo.md
 # (last_checked 2025-09) and
 # https://raw.githubusercontent.com/aon082910/ghost-hub/main/docs/SETUP-YAHOO-IMAP.md.
@@ -154,13 +151,17 @@ YAHOO = Preset(
     help_url="https://login.yahoo.com/account/security",
 )
 
-# iCloud: smtp.mail.me.com, 587 STARTTLS, user name is the full iCloud
-# address, password is an app-specific password (which requires two-factor
-# authentication on the Apple Account).
+# iCloud: smtp.mail.me.com, 587 STARTTLS. The user name is the full iCloud
+# address and the password an app-specific password made at account.apple.com
+# under "Sign-In and Security".
+# NOTE: whether app-specific passwords need two-factor authentication was not
+# confirmed from an Apple page, so the Spanish text does not say it.
 # Sources: https://github.com/chatmail/provider-db/blob/master/_providers/icloud.md
 # (last_checked 2024-10) and
 # https://developer.nylas.com/docs/cookbook/email/icloud-mail-api/ (which
-# quotes Apple's page https://support.apple.com/en-us/102525).
+# quotes Apple's page https://support.apple.com/en-us/102525), and
+# https://glama.ai/mcp/servers/sebastiaan-john/icloud-mcp/schema for where the
+# app-specific password is made.
 ICLOUD = Preset(
     key="icloud",
     name="iCloud Mail",
@@ -169,9 +170,8 @@ ICLOUD = Preset(
     security="starttls",
     requirements=(
         "iCloud pide una contraseña específica para apps: créala en "
-        "account.apple.com, en «Inicio de sesión y seguridad» (necesitas la "
-        "autenticación de doble factor activada). El usuario es tu dirección "
-        "de iCloud completa."
+        "account.apple.com, en «Inicio de sesión y seguridad». El usuario es tu "
+        "dirección de iCloud completa."
     ),
     checked_on=CHECKED_ON,
     needs_app_password=True,
@@ -179,13 +179,16 @@ ICLOUD = Preset(
     help_url="https://support.apple.com/en-us/102654",
 )
 
-# Zoho Mail: smtp.zoho.com (smtp.zoho.eu, smtp.zoho.in... by data centre),
-# 465 TLS or 587 STARTTLS; with two-factor authentication an
-# application-specific password is needed; the sender must be the account's
-# address or an alias.
+# Zoho Mail: smtp.zoho.com, or the host of the account's data centre
+# (smtp.zoho.eu, smtp.zoho.in...), 465 TLS or 587 STARTTLS. With two-factor
+# authentication, login needs an application-specific password. The sender
+# must be the account's address or one of its aliases.
 # Sources: https://github.com/chatmail/provider-db/blob/master/_providers/zoho.md
-# (last_checked 2021-06), https://pub.dev/documentation/mailer/latest/smtp_server_zoho/zoho.html
-# and user reports in https://gist.github.com/amitbend/231cffcf86576432b55f61620db23b58.
+# (last_checked 2021-06), Zoho's settings as copied in
+# https://pastebin.com/az8SpXzp (ports, sender must match the account),
+# https://gist.github.com/frankyxhl/981055b2f1f1698f873dc8e1956d43db (regional
+# hosts) and user reports of app passwords in
+# https://gist.github.com/amitbend/231cffcf86576432b55f61620db23b58.
 # NOTE: whether Zoho requires an app password without two-factor
 # authentication could not be confirmed from a Zoho page.
 ZOHO = Preset(
@@ -201,17 +204,21 @@ ZOHO = Preset(
         "ser tu dirección de Zoho o uno de sus alias."
     ),
     checked_on=CHECKED_ON,
-    other_hosts=("smtp.zoho.eu", "smtp.zoho.in", "smtp.zoho.com.au", "smtppro.zoho.com"),
+    other_hosts=(
+        "smtp.zoho.eu",
+        "smtp.zoho.in",
+        "smtppro.zoho.com",
+    ),
     tls_port=465,
     starttls_port=587,
 )
 
-# GMX: mail.gmx.net (mail.gmx.com for gmx.com accounts), 587 STARTTLS or 465
-# TLS; access for other programs ("POP3/IMAP") must be switched on in the GMX
-# web settings first.
+# GMX: mail.gmx.net for every GMX domain (gmx.net, gmx.de, gmx.com...), 587
+# STARTTLS or 465 TLS. Access for other programs (POP3/IMAP) must be switched
+# on in the GMX web settings first.
 # Sources: https://github.com/chatmail/provider-db/blob/master/_providers/gmx.net.md
-# (last_checked 2017-06) and
-# https://github.com/sibalzer/impfbot/commit/491038104d8e23fe7c4ece2be26cb1033419c341.patch.
+# (last_checked 2017-06) and the GMX example (mail.gmx.net, 587) in
+# https://github.com/sibalzer/impfbot/commit/491038104d8e23fe7c4ece2be26cb1033419c341.patch
 # NOTE: the GMX facts come from old third-party pages; the switch's name in
 # the GMX settings could not be checked.
 GMX = Preset(
@@ -222,12 +229,10 @@ GMX = Preset(
     security="starttls",
     requirements=(
         "Antes de usar SMTP, activa en la web de GMX el acceso por POP3 e "
-        "IMAP (en los ajustes de correo). Si tienes la verificación en dos "
-        "pasos, crea una contraseña de aplicación. Las cuentas gmx.com usan "
-        "mail.gmx.com."
+        "IMAP (en los ajustes de correo). El usuario es tu dirección de GMX "
+        "completa."
     ),
     checked_on=CHECKED_ON,
-    other_hosts=("mail.gmx.com",),
     tls_port=465,
     starttls_port=587,
 )
@@ -270,7 +275,7 @@ PROVIDER_KEYS = ("gmail", "outlook", "yahoo", "icloud", "zoho", "gmx")
 
 
 def preset_by_key(key: str) -> Preset:
-    """Return the preset named ``key`` (any case); raise :class:`SettingsError` if unknown."""
+    """Return the preset named ``key`` (any case), or raise :class:`SettingsError`."""
     cleaned = key.strip().lower()
     if cleaned in PRESETS:
         return PRESETS[cleaned]
@@ -287,7 +292,7 @@ def preset_for_host(host: str | None) -> Preset | None:
 
     Matching ignores case and a trailing dot. Loopback hosts return None,
     because the bundled server and the simulator share 127.0.0.1 and are
-    told apart by port, not by name.
+    distinguished by port, not by name.
     """
     if not host:
         return None

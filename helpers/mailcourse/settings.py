@@ -2,8 +2,8 @@
 
 A student keeps the provider's host, port, security mode, user name and
 password out of the notebook: ``load_settings()`` reads the
-``MAILCOURSE_SMTP_*`` variables, and ``password_from_prompt_or_env()`` asks
-for the password with ``getpass`` when it is not in the environment. Every
+``MAILCOURSE_SMTP_*`` variables, and ``password_from_prompt_or_env()``
+prompts for the password with ``getpass`` when it is not in the environment. Every
 validation error is a :class:`SettingsError` with a Spanish message that names
 the wrong value and the fix. The password never appears in ``repr()``,
 ``str()`` or any error message.
@@ -18,7 +18,10 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from .presets import Preset
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ ENV_VARIABLES = (
 DEFAULT_PORTS = {"starttls": 587, "tls": 465}
 # The mode a well-known port implies, used when the security mode is not given.
 PORT_SECURITY = {587: "starttls", 465: "tls"}
+# The port of a preset whose server picks a free port when it starts.
+PORT_OF_RUNNING_SERVER = 0
 
 
 class SettingsError(ValueError):
@@ -84,7 +89,7 @@ def normalize_security(value: str) -> str:
 
 
 def parse_port(value: object) -> int:
-    """Return ``value`` as a TCP port number; raise :class:`SettingsError` if invalid."""
+    """Return ``value`` as a TCP port number, or raise :class:`SettingsError`."""
     try:
         port = int(str(value).strip())
     except ValueError:
@@ -101,7 +106,7 @@ def parse_port(value: object) -> int:
 
 
 def parse_timeout(value: object) -> float:
-    """Return ``value`` as a timeout in seconds; raise :class:`SettingsError` if invalid."""
+    """Return ``value`` as a timeout in seconds, or raise :class:`SettingsError`."""
     try:
         timeout = float(str(value).strip())
     except ValueError:
@@ -120,7 +125,7 @@ def parse_timeout(value: object) -> float:
 
 @dataclass(frozen=True)
 class ConnectionSettings:
-    """Where and how to connect to an SMTP server, and with which account.
+    """Host, port, security mode and account for one SMTP server.
 
     ``security`` is ``"starttls"`` (plain start, then ``starttls()``),
     ``"tls"`` (``SMTP_SSL``, TLS from the first byte) or ``"none"``.
@@ -182,7 +187,10 @@ class ConnectionSettings:
             ("Puerto", str(self.port)),
             ("Seguridad", self.security),
             ("Usuario", self.user or "(ninguno)"),
-            ("Contraseña", "guardada (no se muestra)" if self.has_password else "(ninguna)"),
+            (
+                "Contraseña",
+                "guardada (no se muestra)" if self.has_password else "(ninguna)",
+            ),
             ("Tiempo de espera", f"{self.timeout:g} s"),
         ]
         cells = "".join(
@@ -310,6 +318,11 @@ def _connection_values(values: Mapping[str, str]) -> tuple[str, int, str]:
     port_text = values.get(ENV_PORT)
     security = normalize_security(security_text) if security_text else None
     port = parse_port(port_text) if port_text else None
+    if port is None and preset is not None and preset.port == PORT_OF_RUNNING_SERVER:
+        raise SettingsError(
+            f"El servidor {preset.name} elige su puerto al arrancar: define "
+            f"{ENV_PORT} con el número que muestra al ponerlo en marcha."
+        )
     if port is None and security is None and preset is not None:
         return host, preset.port, preset.security
     if port is None and security is not None and preset is not None:
@@ -317,9 +330,7 @@ def _connection_values(values: Mapping[str, str]) -> tuple[str, int, str]:
     if port is None and security is not None:
         port = DEFAULT_PORTS.get(security)
     if security is None and port is not None:
-        security = PORT_SECURITY.get(port)
-        if security is None and preset is not None and port == preset.port:
-            security = preset.security
+        security = _security_for_port(port, preset)
     if port is None:
         raise SettingsError(
             f"Falta el puerto: define {ENV_PORT} en el archivo .env (587 para "
@@ -333,6 +344,18 @@ def _connection_values(values: Mapping[str, str]) -> tuple[str, int, str]:
     return host, port, security
 
 
+def _security_for_port(port: int, preset: Preset | None) -> str | None:
+    """Return the mode ``port`` implies at ``preset``'s provider, or in general."""
+    if preset is not None:
+        if port == preset.tls_port:
+            return "tls"
+        if port == preset.starttls_port:
+            return "starttls"
+        if port == preset.port or preset.port == PORT_OF_RUNNING_SERVER:
+            return preset.security
+    return PORT_SECURITY.get(port)
+
+
 def password_from_prompt_or_env(
     variable: str = ENV_PASSWORD,
     prompt: str = "Contraseña: ",
@@ -344,17 +367,22 @@ def password_from_prompt_or_env(
     The variable wins when it is set and not empty, then the same name in
     ``env_file``, so notebooks run under nbval (where ``getpass`` fails at
     once) never prompt. Prints where the password came from, never the
-    password itself. Raises :class:`SettingsError` when neither holds it and
+    password itself. Raises :class:`SettingsError` when neither contains it and
     no prompt is possible, or when the typed password is empty.
     """
     from_environment = os.environ.get(variable, "")
     if from_environment:
-        print(f"Contraseña leída de la variable de entorno {variable} (no se muestra).")
+        print(
+            f"Contraseña leída de la variable de entorno {variable} " "(no se muestra)."
+        )
         log.info("password read from environment variable %s", variable)
         return from_environment
     from_file = read_env_file(env_file).get(variable, "") if env_file else ""
     if from_file:
-        print(f"Contraseña leída de {variable} en el archivo {env_file} (no se muestra).")
+        print(
+            f"Contraseña leída de {variable} en el archivo {env_file} "
+            "(no se muestra)."
+        )
         log.info("password read from %s in %s", variable, env_file)
         return from_file
     try:

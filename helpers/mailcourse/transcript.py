@@ -1,7 +1,7 @@
 """Redaction of credentials in smtplib's debug transcripts.
 
 At ``set_debuglevel(1)`` smtplib prints every command it sends, including
-``AUTH PLAIN <base64>`` and the base64 answers to the server's ``334``
+``AUTH PLAIN <base64>`` and the base64 responses to the server's ``334``
 challenges. Base64 is an encoding, not encryption: anyone who sees the
 transcript can decode the password. ``redact()`` replaces those payloads (and
 any secret passed explicitly, in plain or base64 form) with a marker, and
@@ -26,21 +26,23 @@ _SEND_LINE = re.compile(
     r"^(?P<head>(?:[\d:.]+ )?send: b?(?P<quote>['\"]))(?P<body>.*?)"
     r"(?P<tail>(?:\\r\\n)?(?P=quote))$"
 )
-_AUTH_COMMAND = re.compile(r"^(?P<verb>AUTH\s+[A-Za-z0-9_-]+)(?P<argument>\s+\S.*)?$", re.I)
+_AUTH_COMMAND = re.compile(
+    r"^(?P<verb>AUTH\s+[A-Za-z0-9_-]+)(?P<argument>\s+\S.*)?$", re.I
+)
 # A reply carrying a 334 challenge, either the raw line or smtplib's summary:
 # "reply: b'334 VXNlcm5hbWU6\r\n'" or "reply: retcode (334); Msg: b'...'".
 _CHALLENGE_REPLY = re.compile(r"reply: (?:b['\"]334[ -]|retcode \(334\))")
 _OTHER_REPLY = re.compile(r"reply: (?:b['\"]\d{3}[ -]|retcode \(\d+\))")
-_SHORTEST_SECRET_FORM = 4
+_SHORTEST_BASE64_FORM = 4
 
 
 class TranscriptRedactor:
     """Redact a transcript line by line, remembering pending 334 challenges.
 
-    A send line that follows a ``334`` reply is an AUTH continuation and is
-    replaced whole; an ``AUTH`` command keeps its mechanism name and loses
-    its initial response. Each explicit secret is also replaced wherever it
-    appears in plain text, as Python escapes it in a ``bytes`` repr, or in
+    A send line that follows a ``334`` reply is an AUTH continuation, so it is
+    replaced whole. An ``AUTH`` command keeps its mechanism name and loses its
+    initial response. Each explicit secret is also replaced wherever it
+    appears: in plain text, as Python escapes it in a ``bytes`` repr, or in
     base64 at any alignment.
     """
 
@@ -67,7 +69,7 @@ class TranscriptRedactor:
             return line
         body = send["body"]
         if self._challenge_pending:
-            # Every send after a 334 and before the next reply is an answer
+            # Every send after a 334 and before the next reply is a response
             # to the challenge, however the client encoded it.
             return f"{send['head']}{REDACTED}{send['tail']}"
         auth = _AUTH_COMMAND.match(body)
@@ -79,16 +81,21 @@ class TranscriptRedactor:
 def _secret_forms(secrets: Iterable[str | bytes | None]) -> list[str]:
     """List the spellings of each secret that a transcript could contain."""
     forms: set[str] = set()
+    text_forms: set[str] = set()
     for secret in secrets:
         if not secret:
             continue
         raw = secret.encode("utf-8") if isinstance(secret, str) else secret
         text = secret if isinstance(secret, str) else raw.decode("utf-8", "replace")
-        forms.add(text)
+        text_forms.add(text)
         # repr() of bytes escapes non-ASCII bytes: b'contrase\xc3\xb1a'.
-        forms.add(repr(raw)[2:-1])
+        text_forms.add(repr(raw)[2:-1])
         forms.update(_base64_forms(raw))
-    usable = [form for form in forms if len(form) >= _SHORTEST_SECRET_FORM]
+    # Base64 pieces shorter than a 4-character group match unrelated text.
+    # NOTE: so a secret of one or two bytes is only found in plain text and
+    # as a whole base64 string, not inside a longer base64 payload.
+    usable = {form for form in forms if len(form) >= _SHORTEST_BASE64_FORM}
+    usable.update(text_forms)
     # Longest first, so a short form never splits a longer one.
     return sorted(usable, key=len, reverse=True)
 

@@ -4,13 +4,14 @@
 raised by ``smtplib``, ``ssl`` or ``socket`` (or the dict of refused
 recipients that ``send_message()`` returns) into a :class:`Diagnosis` with a
 title, the cause and the fix, naming the host, port or address involved when
-known. ``explain()`` also displays it in the notebook. No text ever contains
-a password: AUTH payloads and the ``secrets`` passed in are removed.
+known. ``explain()`` also displays it in the notebook. AUTH payloads and
+every credential passed in ``secrets`` or ``settings`` are removed from the
+texts.
 
-The rules live in one module per stage (:mod:`.connection`,
-:mod:`.authentication`, :mod:`.sending`) and are tried in order; the first
-that recognises the error wins, and an error none recognises gets a generic
-explanation with its type and message.
+There is one module of rules per stage: :mod:`.connection`,
+:mod:`.authentication` and :mod:`.sending`. The rules are tried in order and
+the first that recognises the error wins. An error that none recognises gets
+a generic explanation with its type and message.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import authentication, connection, kinds, sending
+from ..settings import ConnectionSettings, SettingsError, normalize_security
 from .model import Context, Diagnosis, error_summary
 from .sending import diagnose_refused
 
@@ -41,7 +43,7 @@ def diagnose(
     host: str | None = None,
     port: int | None = None,
     security: str | None = None,
-    settings: Any = None,
+    settings: ConnectionSettings | None = None,
     secrets: Iterable[str | None] = (),
 ) -> Diagnosis:
     """Explain ``error`` in Spanish: what happened and how to fix it.
@@ -51,8 +53,8 @@ def diagnose(
     ``"tls"`` or ``"none"``) describe the connection; a
     :class:`~mailcourse.settings.ConnectionSettings` passed as ``settings``
     fills the ones not given and adds its password to ``secrets``. Every
-    value in ``secrets`` is removed from the texts. Never raises for an
-    unrecognised error: it gets the generic kind ``"unknown"``.
+    value in ``secrets`` is removed from the texts. An error that no rule
+    recognises gets the generic kind ``"unknown"``.
     """
     context = _build_context(host, port, security, settings, secrets)
     if isinstance(error, Mapping):
@@ -69,7 +71,7 @@ def _build_context(
     host: str | None,
     port: int | None,
     security: str | None,
-    settings: Any,
+    settings: ConnectionSettings | None,
     secrets: Iterable[str | None],
 ) -> Context:
     collected = [secret for secret in secrets if secret]
@@ -79,6 +81,12 @@ def _build_context(
         security = security if security is not None else settings.security
         if settings.password:
             collected.append(settings.password)
+    if security is not None:
+        try:
+            security = normalize_security(security)
+        except SettingsError:
+            # The rules cannot use a spelling they do not know.
+            security = None
     return Context(host=host, port=port, security=security, secrets=tuple(collected))
 
 

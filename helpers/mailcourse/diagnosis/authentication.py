@@ -16,15 +16,12 @@ https://github.com/OpenCTI-Platform/opencti/issues/12069).
 from __future__ import annotations
 
 import smtplib
-import traceback
 
 from . import kinds
-from .model import Context, Diagnosis, error_summary, reply_text
+from .model import Context, Diagnosis, error_summary, reply_text, smtplib_functions
 
 # smtplib functions whose frames show that an error happened while logging in.
 _LOGIN_FUNCTIONS = {"login", "auth", "auth_plain", "auth_login", "auth_cram_md5"}
-# smtplib functions whose frames show that an error happened while sending.
-_SENDING_FUNCTIONS = {"sendmail", "send_message", "mail", "rcpt", "data", "send"}
 
 _MICROSOFT_MARKERS = (
     "basic authentication is disabled",
@@ -35,19 +32,14 @@ _MICROSOFT_MARKERS = (
 _GMAIL_MARKERS = ("gsmtp", "support.google.com", "application-specific password")
 
 
-def traceback_functions(error: BaseException) -> set[str]:
-    """Return the names of the functions the exception passed through."""
-    return {frame.name for frame in traceback.extract_tb(error.__traceback__)}
-
-
 def raised_during_login(error: BaseException) -> bool:
     """Return true when ``error`` comes from smtplib's ``login()`` or ``auth()``.
 
     Without a traceback (an exception built by hand), a PLAIN payload, which
     starts with a NUL byte, also counts.
     """
-    functions = traceback_functions(error)
-    if functions & _LOGIN_FUNCTIONS:
+    functions = smtplib_functions(error)
+    if _LOGIN_FUNCTIONS.intersection(functions):
         return True
     if functions:
         return False
@@ -79,7 +71,9 @@ def diagnose_non_ascii_credentials(
     )
 
 
-def diagnose_auth_not_offered(error: BaseException, context: Context) -> Diagnosis | None:
+def diagnose_auth_not_offered(
+    error: BaseException, context: Context
+) -> Diagnosis | None:
     if not isinstance(error, smtplib.SMTPNotSupportedError):
         return None
     if "AUTH" not in str(error) or "STARTTLS" in str(error):
@@ -235,7 +229,10 @@ def _credentials_refused(code: int, details: str, context: Context) -> Diagnosis
     if preset is not None and preset.oauth_only:
         fix += f" Además, {preset.name} solo admite OAuth2: " + preset.requirements
     elif preset is not None and preset.needs_app_password:
-        fix += f" Además, {preset.name} pide una contraseña de aplicación: " + preset.requirements
+        fix += (
+            f" Además, {preset.name} pide una contraseña de aplicación: "
+            + preset.requirements
+        )
     elif context.course_server_role() in ("tls", "starttls"):
         fix += (
             " En el simulador del curso, la cuenta de laboratorio es LAB_USER "
@@ -260,12 +257,12 @@ def _credentials_refused(code: int, details: str, context: Context) -> Diagnosis
 
 
 def starttls_required(details: str, context: Context) -> Diagnosis:
-    """Build the diagnosis for a server that wants STARTTLS before this command."""
+    """Build the diagnosis for a server that requires STARTTLS before a command."""
     return Diagnosis(
         kind=kinds.STARTTLS_REQUIRED,
         title="El servidor exige cifrar antes de seguir",
         cause=(
-            f"{context.address} no acepta esa orden en una conexión sin "
+            f"{context.subject} no acepta esa orden en una conexión sin "
             "cifrar: primero hay que pedir STARTTLS."
         ),
         fix=(
@@ -279,18 +276,18 @@ def starttls_required(details: str, context: Context) -> Diagnosis:
 def auth_required(details: str, context: Context) -> Diagnosis:
     """Build the diagnosis for a 530 reply asking for AUTH before sending."""
     if context.course_server_role() in ("tls", "starttls"):
-        who = "usuario LAB_USER y contraseña LAB_PASSWORD"
+        account = "usuario LAB_USER y contraseña LAB_PASSWORD"
     else:
-        who = "tu usuario y tu contraseña (o contraseña de aplicación)"
+        account = "tu usuario y tu contraseña (o contraseña de aplicación)"
     return Diagnosis(
         kind=kinds.AUTH_REQUIRED,
         title="Hay que iniciar sesión antes de enviar",
         cause=(
-            f"{context.address} solo acepta mensajes de usuarios que han "
+            f"{context.subject} solo acepta mensajes de usuarios que han "
             "iniciado sesión (código 530), y esta conexión no lo ha hecho."
         ),
         fix=(
-            f"Llama a conexion.login() con {who} después de cifrar la "
+            f"Llama a conexion.login() con {account} después de cifrar la "
             "conexión (starttls() o SMTP_SSL) y antes de send_message()."
         ),
         details=details,

@@ -13,10 +13,11 @@ from .model import Context, Diagnosis, error_summary, reply_text
 # OpenSSL's verify code for a certificate that does not name the host.
 X509_V_ERR_HOSTNAME_MISMATCH = 62
 X509_V_ERR_IP_ADDRESS_MISMATCH = 64
-# Reasons OpenSSL gives when the peer's first bytes are not a TLS record,
-# which is what an SMTP greeting looks like to a TLS client. OpenSSL 3.0 and
-# 3.1 say WRONG_VERSION_NUMBER; later versions may report the other two.
-NOT_TLS_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG")
+# Reasons OpenSSL reports when the peer's first bytes are not a TLS record,
+# which is what an SMTP greeting looks like to a TLS client. OpenSSL up to 3.1
+# reports WRONG_VERSION_NUMBER (seen here with 3.0). OpenSSL 3.2.0 and later
+# report "record layer failure", which urllib3 also had to start matching.
+NOT_TLS_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE")
 
 
 def diagnose_host_not_found(error: BaseException, context: Context) -> Diagnosis | None:
@@ -95,8 +96,8 @@ def diagnose_connection_refused(
         )
     else:
         cause = (
-            f"{context.address} ha rechazado la conexión: el servidor existe "
-            "pero no acepta conexiones en ese puerto."
+            f"{context.subject} ha rechazado la conexión: hay una máquina en "
+            "esa dirección, pero no acepta conexiones en ese puerto."
         )
         fix = (
             "Revisa el puerto en la ayuda de tu proveedor: 587 para STARTTLS "
@@ -133,7 +134,9 @@ def diagnose_network_unreachable(
     )
 
 
-def diagnose_connect_timeout(error: BaseException, context: Context) -> Diagnosis | None:
+def diagnose_connect_timeout(
+    error: BaseException, context: Context
+) -> Diagnosis | None:
     # smtplib wraps timeouts while reading replies in SMTPServerDisconnected,
     # so a bare TimeoutError comes from opening the connection or from the
     # TLS handshake of SMTP_SSL.
@@ -184,13 +187,13 @@ def diagnose_disconnected(error: BaseException, context: Context) -> Diagnosis |
     if context.security is None and context.port is None and "timed out" in message:
         return _plain_on_tls_port(error, context)
     if "timed out" in message:
-        title = f"{context.address} dejó de responder"
+        title = f"{context.subject} dejó de responder"
         cause = (
             "La conexión se abrió, pero el servidor no ha contestado dentro "
             "del tiempo de espera."
         )
     else:
-        title = f"{context.address} cerró la conexión"
+        title = f"{context.subject} cerró la conexión"
         cause = (
             "El servidor ha cortado la conexión sin dar una respuesta. Lo "
             "hace cuando pasa demasiado tiempo sin órdenes, tras varios "
@@ -227,11 +230,12 @@ def _not_connected(error: BaseException, context: Context) -> Diagnosis:
 
 def _plain_on_tls_port(error: BaseException, context: Context) -> Diagnosis:
     port = f"El puerto {context.port}" if context.port else "Ese puerto"
+    like_465 = "" if context.port == 465 else " (como el 465)"
     return Diagnosis(
         kind=kinds.PLAIN_ON_TLS_PORT,
         title="Conexión sin cifrar a un puerto de TLS",
         cause=(
-            f"{port} espera TLS desde el primer byte (como el 465), pero "
+            f"{port} espera TLS desde el primer byte{like_465}, pero "
             "smtplib.SMTP empieza sin cifrar y espera el saludo del servidor. "
             "El servidor, a su vez, espera el saludo de TLS: los dos se quedan "
             "esperando hasta que se agota el tiempo o el servidor corta."
@@ -245,13 +249,15 @@ def _plain_on_tls_port(error: BaseException, context: Context) -> Diagnosis:
     )
 
 
-def diagnose_connect_rejected(error: BaseException, context: Context) -> Diagnosis | None:
+def diagnose_connect_rejected(
+    error: BaseException, context: Context
+) -> Diagnosis | None:
     if not isinstance(error, smtplib.SMTPConnectError):
         return None
     reply = reply_text(error.smtp_error)
     return Diagnosis(
         kind=kinds.CONNECT_REJECTED,
-        title=f"{context.address} no ha aceptado la sesión",
+        title=f"{context.subject} no ha aceptado la sesión",
         cause=(
             f"El servidor ha contestado al conectar con el código "
             f"{error.smtp_code} en lugar de 220, que es el saludo de "
@@ -300,7 +306,9 @@ def diagnose_certificate(error: BaseException, context: Context) -> Diagnosis | 
     )
 
 
-def _hostname_mismatch(error: ssl.SSLCertVerificationError, context: Context) -> Diagnosis:
+def _hostname_mismatch(
+    error: ssl.SSLCertVerificationError, context: Context
+) -> Diagnosis:
     host = context.host or "el nombre que usaste"
     return Diagnosis(
         kind=kinds.HOSTNAME_MISMATCH,
@@ -325,9 +333,11 @@ def diagnose_ssl_error(error: BaseException, context: Context) -> Diagnosis | No
     if not isinstance(error, ssl.SSLError):
         return None
     reason = getattr(error, "reason", None) or ""
-    text = str(error)
-    if reason in NOT_TLS_REASONS or any(name.lower().replace("_", " ") in text.lower() for name in NOT_TLS_REASONS):
-        return _ssl_on_starttls_port(error, context)
+    message = str(error).lower()
+    for not_tls_reason in NOT_TLS_REASONS:
+        spelled_out = not_tls_reason.lower().replace("_", " ")
+        if reason == not_tls_reason or spelled_out in message:
+            return _ssl_on_starttls_port(error, context)
     return Diagnosis(
         kind=kinds.TLS_FAILED,
         title=f"Ha fallado el cifrado TLS con {context.address}",
@@ -345,11 +355,12 @@ def diagnose_ssl_error(error: BaseException, context: Context) -> Diagnosis | No
 
 def _ssl_on_starttls_port(error: BaseException, context: Context) -> Diagnosis:
     port = f"El puerto {context.port}" if context.port else "Ese puerto"
+    like_587 = "" if context.port == 587 else " (como el 587)"
     return Diagnosis(
         kind=kinds.SSL_ON_STARTTLS_PORT,
         title="SMTP_SSL contra un puerto de STARTTLS",
         cause=(
-            f"{port} empieza sin cifrar (como el 587): el servidor saluda con "
+            f"{port} empieza sin cifrar{like_587}: el servidor saluda con "
             "texto normal («220 ...») y el cifrado se pide después con "
             "STARTTLS. SMTP_SSL, en cambio, empieza hablando TLS, y al recibir "
             "texto en lugar de TLS se queja de un «wrong version number»."
@@ -389,7 +400,7 @@ def diagnose_starttls_not_offered(
         )
     else:
         cause = (
-            f"{context.address} no ofrece STARTTLS en este puerto, así que la "
+            f"{context.subject} no ofrece STARTTLS en este puerto, así que la "
             "conexión no se puede cifrar."
         )
         fix = (

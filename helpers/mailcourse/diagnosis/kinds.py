@@ -1,4 +1,4 @@
-"""Stable identifiers of the failures :func:`mailcourse.diagnosis.diagnose` tells apart.
+"""Stable names of the failure kinds that ``diagnose()`` returns.
 
 Notebooks, forms and tests compare against these names, so they never change
 once published; the Spanish titles and texts may.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import smtplib
+import traceback
 from dataclasses import dataclass, field
 
 from ..presets import PORT_OF_RUNNING_SERVER, Preset, preset_for_host
@@ -54,9 +56,10 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class Context:
-    """What the caller knows about the connection that failed.
+    """The facts about the failed connection that the caller passed in.
 
-    ``secrets`` are credentials to remove from every text shown.
+    Any of them may be None. ``secrets`` are credentials to remove from every
+    text shown.
     """
 
     host: str | None = None
@@ -84,11 +87,25 @@ class Context:
             return f"el puerto {self.port}"
         return "el servidor"
 
+    @property
+    def subject(self) -> str:
+        """``address`` with a capital letter when it is a Spanish phrase.
+
+        Used to start a sentence; a host name keeps its case.
+        """
+        if self.host:
+            return self.address
+        return self.address[0].upper() + self.address[1:]
+
     def course_server_role(self) -> str | None:
-        """Return ``"local"``, ``"tls"`` or ``"starttls"`` if the port is a course server's.
+        """Return which course server listens on ``port``, or None.
 
         ``"local"`` is the bundled server; ``"tls"`` and ``"starttls"`` are
         the two ports of a running provider simulator. None otherwise.
+
+        NOTE: only servers started with ``start_local_server()`` or
+        ``start_provider_simulator()`` are known; one built from its class
+        and started directly gets the explanation for an unknown server.
         """
         if not self.on_loopback or not self.port:
             return None
@@ -133,11 +150,21 @@ class Context:
         return redact(text, self.secrets)
 
 
-def reply_text(response: bytes | str) -> str:
-    """Return a server reply as one line of text."""
+def smtplib_functions(error: BaseException) -> list[str]:
+    """Return the smtplib functions ``error`` passed through, innermost last.
+
+    Only frames of smtplib's own source file count, so a function of the
+    caller's that happens to be named ``login`` or ``send`` does not.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    return [frame.name for frame in frames if frame.filename == smtplib.__file__]
+
+
+def reply_text(response: object) -> str:
+    """Return a server reply (bytes or str, as smtplib stores it) as one line."""
     if isinstance(response, bytes):
         response = response.decode("utf-8", "replace")
-    return " ".join(response.split())
+    return " ".join(str(response).split())
 
 
 def error_summary(error: BaseException, context: Context) -> str:

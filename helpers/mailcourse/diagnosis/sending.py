@@ -6,13 +6,13 @@ import smtplib
 from collections.abc import Mapping
 
 from . import kinds
-from .authentication import auth_required, starttls_required, traceback_functions
-from .model import Context, Diagnosis, error_summary, reply_text
+from .authentication import auth_required, starttls_required
+from .model import Context, Diagnosis, error_summary, reply_text, smtplib_functions
 
 RefusedRecipients = Mapping[str, tuple[int, bytes | str]]
 
-# smtplib functions that encode addresses and commands for the wire.
-_ADDRESS_FUNCTIONS = {"mail", "rcpt", "putcmd", "send_message"}
+# smtplib functions that send the envelope addresses.
+_ADDRESS_FUNCTIONS = {"mail", "rcpt"}
 
 
 def recipient_hint(code: int, reply: str) -> str:
@@ -138,7 +138,9 @@ def diagnose_sender_refused(error: BaseException, context: Context) -> Diagnosis
     )
 
 
-def message_too_large(details: str, context: Context, *, at_mail_from: bool) -> Diagnosis:
+def message_too_large(
+    details: str, context: Context, *, at_mail_from: bool
+) -> Diagnosis:
     """Build the diagnosis for a 552 reply about the message size."""
     when = (
         "antes de recibirlo, al ver el tamaño anunciado (SIZE)"
@@ -149,7 +151,7 @@ def message_too_large(details: str, context: Context, *, at_mail_from: bool) -> 
         kind=kinds.MESSAGE_TOO_LARGE,
         title="El mensaje es demasiado grande",
         cause=(
-            f"{context.address} ha rechazado el mensaje {when} con el código "
+            f"{context.subject} ha rechazado el mensaje {when} con el código "
             "552: supera el tamaño máximo que admite. Los adjuntos ocupan un "
             "tercio más al codificarse en base64."
         ),
@@ -191,11 +193,12 @@ def diagnose_smtputf8(error: BaseException, context: Context) -> Diagnosis | Non
         if "SMTPUTF8" not in str(error) and "internationalized" not in str(error):
             return None
         details = error_summary(error, context)
+        missing = "este servidor no la anuncia"
     elif isinstance(error, UnicodeEncodeError):
-        functions = traceback_functions(error)
-        if not functions & _ADDRESS_FUNCTIONS:
+        if not _ADDRESS_FUNCTIONS.intersection(smtplib_functions(error)):
             return None
         details = f"{type(error).__name__} al enviar una orden al servidor"
+        missing = "sendmail() no la ha pedido, así que smtplib usa ASCII"
     else:
         return None
     return Diagnosis(
@@ -203,8 +206,8 @@ def diagnose_smtputf8(error: BaseException, context: Context) -> Diagnosis | Non
         title="Una dirección lleva letras fuera del ASCII",
         cause=(
             "El remitente o algún destinatario tiene letras como ñ o á en la "
-            "dirección. Para enviarlas, el servidor debe anunciar la "
-            "extensión SMTPUTF8, y este no la anuncia (o no se ha pedido)."
+            "dirección. Para enviarlas hace falta la extensión SMTPUTF8, y "
+            f"{missing}."
         ),
         fix=(
             "Usa una dirección solo con letras ASCII si la persona tiene una. "
@@ -221,7 +224,9 @@ def diagnose_message_not_ascii(
 ) -> Diagnosis | None:
     if not isinstance(error, UnicodeEncodeError):
         return None
-    if "sendmail" not in traceback_functions(error):
+    # sendmail() encodes a str message itself, so it is the innermost frame.
+    functions = smtplib_functions(error)
+    if not functions or functions[-1] != "sendmail":
         return None
     return Diagnosis(
         kind=kinds.MESSAGE_NOT_ASCII,
@@ -267,7 +272,7 @@ def diagnose_response(error: BaseException, context: Context) -> Diagnosis | Non
     return Diagnosis(
         kind=kinds.SERVER_REPLY,
         title=f"El servidor ha respondido {code}",
-        cause=f"{context.address} ha contestado con el código {code}. {nature}",
+        cause=f"{context.subject} ha contestado con el código {code}. {nature}",
         fix=fix,
         details=details,
     )
