@@ -384,9 +384,7 @@ def test_untrusted_simulator_certificate(simulator):
             context=ssl.create_default_context(),
             timeout=10,
         )
-    diagnosis = diagnose(
-        raised.value, host=simulator.host, port=simulator.tls_port
-    )
+    diagnosis = diagnose(raised.value, host=simulator.host, port=simulator.tls_port)
     assert diagnosis.kind == kinds.CERTIFICATE_NOT_TRUSTED
     assert "client_context()" in diagnosis.fix
 
@@ -418,7 +416,9 @@ def server_for_other_name(start_server):
 def test_hostname_mismatch(server_for_other_name):
     controller, client_context = server_for_other_name
     with pytest.raises(ssl.SSLCertVerificationError) as raised:
-        smtplib.SMTP_SSL("127.0.0.1", controller.port, context=client_context, timeout=10)
+        smtplib.SMTP_SSL(
+            "127.0.0.1", controller.port, context=client_context, timeout=10
+        )
     diagnosis = diagnose(raised.value, host="127.0.0.1", port=controller.port)
     assert diagnosis.kind == kinds.HOSTNAME_MISMATCH
     assert "127.0.0.1" in diagnosis.title
@@ -454,7 +454,11 @@ def test_mail_before_starttls(provider_simulator):
     ) as client:
         with pytest.raises(smtplib.SMTPSenderRefused) as raised:
             client.send_message(make_message())
-    diagnosis = diagnose(raised.value, host=provider_simulator.host, port=provider_simulator.starttls_port)
+    diagnosis = diagnose(
+        raised.value,
+        host=provider_simulator.host,
+        port=provider_simulator.starttls_port,
+    )
     assert raised.value.smtp_code == 530
     assert diagnosis.kind == kinds.STARTTLS_REQUIRED
 
@@ -536,7 +540,11 @@ def test_gmail_host_plain_535(wording_server):
 
 @pytest.mark.parametrize(
     "reply",
-    [MICROSOFT_BASIC_AUTH_REPLY, MICROSOFT_TENANT_REPLY, MICROSOFT_CLIENT_SUBMISSION_REPLY],
+    [
+        MICROSOFT_BASIC_AUTH_REPLY,
+        MICROSOFT_TENANT_REPLY,
+        MICROSOFT_CLIENT_SUBMISSION_REPLY,
+    ],
 )
 def test_microsoft_wording(wording_server, reply):
     error = login_error(wording_server(reply))
@@ -593,7 +601,9 @@ def test_non_ascii_password(provider_simulator):
 
 def test_non_ascii_password_built_by_hand():
     # Without a traceback, the NUL-separated PLAIN payload still tells.
-    error = UnicodeEncodeError("ascii", f"\0{ACCENT_USER}\0{ACCENT_PASSWORD}", 27, 28, "x")
+    error = UnicodeEncodeError(
+        "ascii", f"\0{ACCENT_USER}\0{ACCENT_PASSWORD}", 27, 28, "x"
+    )
     diagnosis = diagnose(error)
     assert diagnosis.kind == kinds.NON_ASCII_CREDENTIALS
     assert ACCENT_PASSWORD not in str(diagnosis)
@@ -661,7 +671,9 @@ def test_nothing_refused(logged_in):
 
 def test_sender_refused(start_server):
     controller = start_server(
-        ScriptedHandler(mail="553 5.7.1 <ana@ejemplo.test>: Sender address rejected: not owned by user")
+        ScriptedHandler(
+            mail="553 5.7.1 <ana@ejemplo.test>: Sender address rejected: not owned by user"
+        )
     )
     with smtplib.SMTP(controller.hostname, controller.port, timeout=10) as client:
         with pytest.raises(smtplib.SMTPSenderRefused) as raised:
@@ -676,14 +688,18 @@ def test_message_too_large_simulator(logged_in, provider_simulator):
     body = ("x" * 76 + "\n") * (provider_simulator.max_message_size // 77 + 100)
     with pytest.raises(smtplib.SMTPSenderRefused) as raised:
         logged_in.send_message(make_message(sender=LAB_USER, body=body))
-    diagnosis = diagnose(raised.value, host=provider_simulator.host, port=provider_simulator.tls_port)
+    diagnosis = diagnose(
+        raised.value, host=provider_simulator.host, port=provider_simulator.tls_port
+    )
     assert raised.value.smtp_code == 552
     assert diagnosis.kind == kinds.MESSAGE_TOO_LARGE
     assert "SIZE" in diagnosis.cause
 
 
 def test_message_too_large_after_data(start_server):
-    controller = start_server(ScriptedHandler(data="552 5.3.4 Message size exceeds fixed limit"))
+    controller = start_server(
+        ScriptedHandler(data="552 5.3.4 Message size exceeds fixed limit")
+    )
     with smtplib.SMTP(controller.hostname, controller.port, timeout=10) as client:
         with pytest.raises(smtplib.SMTPDataError) as raised:
             client.send_message(make_message())
@@ -693,7 +709,9 @@ def test_message_too_large_after_data(start_server):
 
 
 def test_data_refused_as_spam(start_server):
-    controller = start_server(ScriptedHandler(data="554 5.7.1 Message rejected as spam"))
+    controller = start_server(
+        ScriptedHandler(data="554 5.7.1 Message rejected as spam")
+    )
     with smtplib.SMTP(controller.hostname, controller.port, timeout=10) as client:
         with pytest.raises(smtplib.SMTPDataError) as raised:
             client.send_message(make_message())
@@ -717,21 +735,27 @@ def test_non_ascii_address_in_sendmail(start_server):
     controller = start_server(enable_SMTPUTF8=False)
     with smtplib.SMTP(controller.hostname, controller.port, timeout=10) as client:
         with pytest.raises(UnicodeEncodeError) as raised:
-            client.sendmail("josé@ejemplo.test", ["luis@ejemplo.test"], b"Subject: x\r\n\r\nx\r\n")
+            client.sendmail(
+                "josé@ejemplo.test", ["luis@ejemplo.test"], b"Subject: x\r\n\r\nx\r\n"
+            )
     assert diagnose(raised.value).kind == kinds.SMTPUTF8_REQUIRED
 
 
 def test_non_ascii_text_in_sendmail(local_server):
     with smtplib.SMTP(local_server.host, local_server.port, timeout=10) as client:
         with pytest.raises(UnicodeEncodeError) as raised:
-            client.sendmail("ana@ejemplo.test", ["luis@ejemplo.test"], "Subject: año\r\n\r\nañ\r\n")
+            client.sendmail(
+                "ana@ejemplo.test", ["luis@ejemplo.test"], "Subject: año\r\n\r\nañ\r\n"
+            )
     diagnosis = diagnose(raised.value)
     assert diagnosis.kind == kinds.MESSAGE_NOT_ASCII
     assert "send_message()" in diagnosis.fix
 
 
 def test_other_reply_code(start_server):
-    controller = start_server(ScriptedHandler(ehlo="550 5.7.1 No te conozco", helo="550 5.7.1 No te conozco"))
+    controller = start_server(
+        ScriptedHandler(ehlo="550 5.7.1 No te conozco", helo="550 5.7.1 No te conozco")
+    )
     with smtplib.SMTP(controller.hostname, controller.port, timeout=10) as client:
         with pytest.raises(smtplib.SMTPHeloError) as raised:
             client.send_message(make_message())
@@ -817,7 +841,9 @@ def test_explain_displays_html_in_kernel():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
-    displays = [m["content"]["data"] for m in messages if m["msg_type"] == "display_data"]
+    displays = [
+        m["content"]["data"] for m in messages if m["msg_type"] == "display_data"
+    ]
     assert len(displays) == 1
     assert "Conexión rechazada" in displays[0]["text/html"]
     streams = [m for m in messages if m["msg_type"] == "stream"]

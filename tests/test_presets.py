@@ -18,7 +18,16 @@ from mailcourse.presets import (
 )
 from mailcourse.settings import ConnectionSettings, SettingsError
 
-EXPECTED_KEYS = {"gmail", "outlook", "yahoo", "icloud", "zoho", "gmx", "local", "simulador"}
+EXPECTED_KEYS = {
+    "gmail",
+    "outlook",
+    "yahoo",
+    "icloud",
+    "zoho",
+    "gmx",
+    "local",
+    "simulador",
+}
 
 
 def test_all_expected_presets_present():
@@ -56,7 +65,9 @@ def test_port_for_own_security(key):
 @pytest.mark.parametrize("key", PROVIDER_KEYS)
 def test_preset_builds_valid_settings(key):
     preset = PRESETS[key]
-    settings = ConnectionSettings(preset.host, preset.port, preset.security, "a@b.test", "x")
+    settings = ConnectionSettings(
+        preset.host, preset.port, preset.security, "a@b.test", "x"
+    )
     assert settings.address == f"{preset.host}:{preset.port}"
 
 
@@ -117,7 +128,7 @@ def test_unknown_key_lists_choices():
         ("smtp.mail.yahoo.com", "yahoo"),
         ("smtp.mail.me.com", "icloud"),
         ("smtp.zoho.eu", "zoho"),
-        ("mail.gmx.com", "gmx"),
+        ("Mail.GMX.net", "gmx"),
     ],
 )
 def test_host_finds_preset(host, key):
@@ -136,7 +147,9 @@ def test_loopback_gives_none(host):
 
 def test_simulator_preset_works_for_real(provider_simulator):
     preset = PRESETS["simulador"]
-    with smtplib.SMTP(preset.host, provider_simulator.starttls_port, timeout=10) as client:
+    with smtplib.SMTP(
+        preset.host, provider_simulator.starttls_port, timeout=10
+    ) as client:
         client.starttls(context=provider_simulator.client_context())
         code, _ = login(client, LAB_USER, LAB_PASSWORD)
     assert code == 235

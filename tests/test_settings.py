@@ -344,7 +344,9 @@ def test_no_stdin_names_variable(monkeypatch, tmp_path):
     from IPython.core.error import StdinNotImplementedError
 
     def no_stdin(prompt):
-        raise StdinNotImplementedError("getpass was called, but this frontend does not support input requests.")
+        raise StdinNotImplementedError(
+            "getpass was called, but this frontend does not support input requests."
+        )
 
     monkeypatch.delenv("MI_CLAVE", raising=False)
     monkeypatch.setattr(getpass, "getpass", no_stdin)
@@ -358,3 +360,21 @@ def test_empty_typed_password_rejected(monkeypatch, tmp_path):
     monkeypatch.setattr(getpass, "getpass", lambda prompt: "")
     with pytest.raises(SettingsError):
         password_from_prompt_or_env("MI_CLAVE", env_file=tmp_path / ".env")
+
+
+def test_course_preset_needs_port(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAILCOURSE_SMTP_PRESET", "simulador")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(tmp_path / ".env")
+    assert "MAILCOURSE_SMTP_PORT" in str(raised.value)
+
+
+def test_course_preset_with_port(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAILCOURSE_SMTP_PRESET", "local")
+    monkeypatch.setenv("MAILCOURSE_SMTP_PORT", "2525")
+    settings = load_settings(tmp_path / ".env")
+    assert (settings.host, settings.port, settings.security) == (
+        "127.0.0.1",
+        2525,
+        "none",
+    )

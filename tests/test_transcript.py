@@ -135,7 +135,9 @@ def test_user_name_hidden_in_login(tls_client):
 
 def test_utf8_login_redacted(tls_client):
     text = redact(
-        raw_transcript(tls_client, lambda c: utf8_login(c, ACCENT_USER, ACCENT_PASSWORD))
+        raw_transcript(
+            tls_client, lambda c: utf8_login(c, ACCENT_USER, ACCENT_PASSWORD)
+        )
     )
     assert "reply: b'235" in text
     assert not password_recoverable(text, ACCENT_PASSWORD)
@@ -244,3 +246,8 @@ def test_debug_transcript_explicit_secret(tls_client):
         tls_client.login(LAB_USER, LAB_PASSWORD)
         tls_client.docmd("NOOP", LAB_USER)
     assert LAB_USER not in transcript.text
+
+
+def test_short_secret_plain_text():
+    text = "reply: b'535 clave xy rechazada'"
+    assert " xy " not in redact(text, secrets=["xy"])
