@@ -7,7 +7,7 @@ factory works without opening a connection to itself, which also keeps start-up
 free of a TLS handshake on implicit-TLS ports. When the port cannot be bound,
 ``start()`` raises at once. aiosmtpd 1.4 would wait for its ready timeout (5 s)
 and leave the thread's event loop open. ``stop()`` closes open client
-connections before it stops the loop; aiosmtpd 1.4 leaves them open, so their
+connections before it stops the loop. aiosmtpd 1.4 leaves them open, so their
 sockets leak and asyncio logs "Task was destroyed but it is pending!" at ERROR,
 which Python prints in a notebook cell. These fixes override private methods
 of aiosmtpd's ``BaseThreadedController`` and are tested against aiosmtpd 1.4.6.
