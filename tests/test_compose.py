@@ -91,3 +91,11 @@ def test_leading_space_subject_encoded():
     message = build(subject="  espacios  ")
     assert message["Subject"] == "  espacios  "
     assert "=?utf-8?b?" in message.as_string()
+
+
+@pytest.mark.parametrize("filename", ["", ".", "..", "C:\\\\"])
+def test_attachment_without_name_rejected(filename):
+    with pytest.raises(MessageInputError) as caught:
+        build(attachments=[AttachmentInput(filename, b"datos")])
+    assert caught.value.field == "filename"
+    assert "no tiene nombre" in str(caught.value)

@@ -33,7 +33,7 @@ file_names = st.text(
     st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="/\\"),
     min_size=1,
     max_size=80,
-).filter(lambda name: "=?" not in name)
+).filter(lambda name: "=?" not in name and name not in (".", ".."))
 local_parts = st.text(
     st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789._-ñáéíóúü"),
     min_size=1,

@@ -293,6 +293,13 @@ def add_attachment(message: EmailMessage, attachment: AttachmentInput) -> None:
     """Attach bytes under their base name, guessing the type when not given."""
     filename = PurePath(attachment.filename.replace("\\", "/")).name
     _reject_line_breaks("filename", filename)
+    if filename in ("", ".", ".."):
+        raise MessageInputError(
+            "filename",
+            attachment.filename,
+            f"El adjunto {attachment.filename!r} no tiene nombre de archivo. "
+            "Ponle un nombre, por ejemplo informe.pdf.",
+        )
     if attachment.content_type and "/" in attachment.content_type:
         maintype, subtype = attachment.content_type.split("/", 1)
     else:
