@@ -520,6 +520,20 @@ def test_size_shown_against_limit(simulator_forms, simulator):
     assert "grande.bin" in compose.size_text
 
 
+def test_limit_follows_target_server(simulator, course_server):
+    # One compose form shared by two connections: the simulator's 1 MiB
+    # limit must not block a send to the bundled server (10 MiB).
+    compose = valid_compose(sender=LAB_USER)
+    simulator_connection = ConnectionForm(preset="simulador", simulator=simulator)
+    SendForm(simulator_connection, compose)
+    simulator_connection.check_button.click()
+    local_sender = SendForm(ConnectionForm(local_server=course_server), compose)
+    compose.attachments.value = (upload("grande.bin", b"z" * 1_200_000),)
+    local_sender.send_button.click()
+    assert local_sender.feedback.level == "ok"
+    assert len(course_server.inbox) == 1
+
+
 def test_size_under_limit_is_sent(simulator_forms, simulator):
     _connection, compose, sender = simulator_forms
     compose.attachments.value = (upload("mediano.bin", b"y" * 600_000),)

@@ -115,6 +115,19 @@ class ComposeForm(widgets.VBox):
         subject: str = "",
         body: str = "",
     ) -> None:
+        self._create_fields(sender, to, subject, body)
+        self.size_info = widgets.HTML()
+        self.checks = widgets.HTML()
+        self.code_view = widgets.HTML()
+        super().__init__(children=self._layout())
+        self.add_class("mailcourse-compose")
+        for field in self.inputs():
+            field.observe(self._on_field_change, names="value")
+        self.observe(self._on_field_change, names="size_limit")
+        self.clear_attachments_button.on_click(lambda _button: self.clear_attachments())
+        self._on_field_change()
+
+    def _create_fields(self, sender: str, to: str, subject: str, body: str) -> None:
         common = {"style": _FIELD_STYLE, "layout": _FIELD_LAYOUT}
         self.sender = widgets.Text(
             value=sender,
@@ -145,32 +158,23 @@ class ComposeForm(widgets.VBox):
         self.clear_attachments_button = widgets.Button(
             description="Quitar adjuntos", icon="times", layout={"width": "auto"}
         )
-        self.size_info = widgets.HTML()
-        self.checks = widgets.HTML()
-        self.code_view = widgets.HTML()
+
+    def _layout(self) -> list[widgets.Widget]:
         code_panel = widgets.Accordion(children=[self.code_view])
         code_panel.set_title(0, "Código que construye el mensaje")
-        super().__init__(
-            children=[
-                widgets.HTML("<b>2. El mensaje</b>"),
-                self.sender,
-                self.to,
-                self.cc,
-                self.bcc,
-                self.subject,
-                self.body,
-                widgets.HBox([self.attachments, self.clear_attachments_button]),
-                self.size_info,
-                self.checks,
-                code_panel,
-            ]
-        )
-        self.add_class("mailcourse-compose")
-        for field in self.inputs():
-            field.observe(self._on_field_change, names="value")
-        self.observe(self._on_field_change, names="size_limit")
-        self.clear_attachments_button.on_click(lambda _button: self.clear_attachments())
-        self._on_field_change()
+        return [
+            widgets.HTML("<b>2. El mensaje</b>"),
+            self.sender,
+            self.to,
+            self.cc,
+            self.bcc,
+            self.subject,
+            self.body,
+            widgets.HBox([self.attachments, self.clear_attachments_button]),
+            self.size_info,
+            self.checks,
+            code_panel,
+        ]
 
     @staticmethod
     def _address_field(label: str, value: str, common: dict) -> widgets.Text:
@@ -265,8 +269,9 @@ class ComposeForm(widgets.VBox):
     def message(self) -> EmailMessage:
         """Build the message with ``Date`` and ``Message-ID``.
 
-        Raises :class:`FormInputError` naming each invalid field, including
-        "Adjuntos" when the message exceeds ``size_limit``.
+        Raises :class:`FormInputError` naming each invalid field. The size
+        is not checked here, because the limit belongs to the server the
+        message goes to: see :func:`size_limit_problem`.
         """
         problems = self.problems()
         if problems:
@@ -274,9 +279,6 @@ class ComposeForm(widgets.VBox):
         message = self._build()
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = make_msgid(domain=_message_id_domain(self.sender.value))
-        too_large = size_limit_problem(message_size(message), self.size_limit)
-        if too_large:
-            raise FormInputError([too_large])
         return message
 
     # Size --------------------------------------------------------------------
@@ -365,4 +367,4 @@ class ComposeForm(widgets.VBox):
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return "Formulario de mensaje (se ve y se rellena en JupyterLab)"
+        return "Formulario del mensaje (ejecuta la celda para usarlo)"

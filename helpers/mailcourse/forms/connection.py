@@ -104,10 +104,12 @@ def port_security_problem(host: str, port: int, security: str) -> str | None:
     """Return why ``security`` does not fit ``port``, or None if it fits.
 
     Port 465 and a running simulator's TLS port expect TLS from the first
-    byte; port 587 and a simulator's STARTTLS port expect STARTTLS; the
+    byte. Port 587 and a simulator's STARTTLS port expect STARTTLS. The
     bundled server's port expects no encryption at all.
     """
     context = Context(host=host, port=port, security=security)
+    like_465 = "" if port == 465 else " (como el 465)"
+    like_587 = "" if port == 587 else " (como el 587)"
     if context.course_server_role() == "local" and security != "none":
         return (
             f"el servidor del curso (puerto {port}) no cifra la conexión, así "
@@ -115,20 +117,20 @@ def port_security_problem(host: str, port: int, security: str) -> str | None:
         )
     if context.is_implicit_tls_port() and security != "tls":
         return (
-            f"el puerto {port} espera TLS desde el primer byte (como el 465), "
+            f"el puerto {port} espera TLS desde el primer byte{like_465}, "
             f"y has elegido {SECURITY_LABELS[security]}: el servidor no "
             "contestaría. Elige «TLS» en «Seguridad», o usa el puerto de "
             "STARTTLS (587)."
         )
     if context.is_starttls_port() and security == "tls":
         return (
-            f"el puerto {port} empieza sin cifrar y pasa a TLS con STARTTLS "
-            "(como el 587), así que TLS desde el primer byte falla con "
+            f"el puerto {port} empieza sin cifrar y pasa a TLS con "
+            f"STARTTLS{like_587}, así que TLS desde el primer byte falla con "
             "«wrong version number». Elige «STARTTLS», o usa el puerto 465."
         )
     if context.is_starttls_port() and security == "none":
         return (
-            f"el puerto {port} es de STARTTLS (como el 587): el servidor pide "
+            f"el puerto {port} es de STARTTLS{like_587}: el servidor pide "
             "cifrar antes de aceptar nada, y sin cifrar tu contraseña viajaría "
             "a la vista. Elige «STARTTLS» en «Seguridad»."
         )
@@ -176,11 +178,10 @@ def probe_server(settings: ConnectionSettings, *, log_in: bool) -> int | None:
 class ConnectionForm(widgets.VBox):
     """Fields for the SMTP server, its security mode and the account.
 
-    ``local_server`` and ``simulator`` are the course servers the two course
-    presets point at; when not given, a running one is used or one is
-    started on 127.0.0.1 when its preset is chosen. ``size_limit`` is the
-    SIZE limit (bytes) the server announced the last time it was checked,
-    or None.
+    ``local_server`` and ``simulator`` are the course servers that the two
+    course presets point at. When one is not given, choosing its preset uses
+    a running server or starts one on 127.0.0.1. ``size_limit`` is the SIZE
+    limit (bytes) the server announced the last time it was checked, or None.
     """
 
     size_limit = Int(None, allow_none=True)
@@ -195,8 +196,22 @@ class ConnectionForm(widgets.VBox):
         self._local_server = local_server
         self._simulator = simulator
         self._applying_preset = False
-        # (host, port, security) whose SIZE limit ``size_limit`` holds.
+        # The (host, port, security) that ``size_limit`` belongs to.
         self._checked_address: tuple[str, int, str] | None = None
+        self._create_fields()
+        self._create_outputs()
+        super().__init__(children=self._layout())
+        self.add_class("mailcourse-connection")
+        for field in self.inputs():
+            field.observe(self._on_field_change, names="value")
+        self.preset.observe(self._on_preset_change, names="value")
+        self.check_button.on_click(self._on_check_click)
+        self.preset.value = preset
+        if preset == LOCAL_PRESET:
+            # Setting the value the dropdown already has fires no event.
+            self.apply_preset(preset)
+
+    def _create_fields(self) -> None:
         common = {"style": _FIELD_STYLE, **_FIELD_LAYOUT}
         self.preset = widgets.Dropdown(
             options=preset_options(), description="Proveedor", **common
@@ -221,6 +236,8 @@ class ConnectionForm(widgets.VBox):
             description="Espera (s)",
             **common,
         )
+
+    def _create_outputs(self) -> None:
         self.requirements = widgets.HTML()
         self.warnings = widgets.HTML()
         self.check_button = widgets.Button(
@@ -230,35 +247,26 @@ class ConnectionForm(widgets.VBox):
         self.code_view = widgets.HTML()
         self.output = widgets.Output()
         self.feedback = EMPTY
+
+    def _layout(self) -> list[widgets.Widget]:
         code_panel = widgets.Accordion(children=[self.code_view])
         code_panel.set_title(0, "Código que ejecuta «Probar conexión»")
-        super().__init__(
-            children=[
-                widgets.HTML("<b>1. Conexión con el servidor SMTP</b>"),
-                self.preset,
-                self.requirements,
-                self.host,
-                self.port,
-                self.security,
-                self.user,
-                self.password,
-                self.timeout,
-                self.warnings,
-                self.check_button,
-                self.status,
-                code_panel,
-                self.output,
-            ]
-        )
-        self.add_class("mailcourse-connection")
-        for field in self.inputs():
-            field.observe(self._on_field_change, names="value")
-        self.preset.observe(self._on_preset_change, names="value")
-        self.check_button.on_click(self._on_check_click)
-        self.preset.value = preset
-        if preset == LOCAL_PRESET:
-            # Setting the value the dropdown already has fires no event.
-            self.apply_preset(preset)
+        return [
+            widgets.HTML("<b>1. Conexión con el servidor SMTP</b>"),
+            self.preset,
+            self.requirements,
+            self.host,
+            self.port,
+            self.security,
+            self.user,
+            self.password,
+            self.timeout,
+            self.warnings,
+            widgets.HBox([self.check_button]),
+            self.status,
+            code_panel,
+            self.output,
+        ]
 
     def inputs(self) -> list[widgets.ValueWidget]:
         """Return the widgets whose values make up the settings."""
@@ -510,7 +518,7 @@ class ConnectionForm(widgets.VBox):
         return self.feedback.text()
 
     def __repr__(self) -> str:
-        return "Formulario de conexión SMTP (se ve y se rellena en JupyterLab)"
+        return "Formulario de conexión SMTP (ejecuta la celda para usarlo)"
 
 
 def _requirements_html(preset: Preset) -> str:

@@ -63,14 +63,18 @@ class Feedback:
 
     def html(self) -> str:
         colour = _LEVEL_COLOURS.get(self.level, _LEVEL_COLOURS["info"])
-        items = "".join(f"<li>{html.escape(line)}</li>" for line in self.lines)
         parts = [
             f"<div class='mailcourse-feedback mailcourse-{self.level}' "
-            f"style='border-left: 4px solid {colour}; padding: 0.2em 0.8em'>",
-            f"<p><b>{html.escape(self.title)}</b></p>",
+            f"style='border-left: 4px solid {colour}; padding: 0.1em 0.8em; "
+            "margin: 0.3em 0; line-height: 1.4'>",
+            f"<b>{html.escape(self.title)}</b>",
         ]
-        if items:
-            parts.append(f"<ul>{items}</ul>")
+        if len(self.lines) == 1:
+            parts.append(f"<br>{html.escape(self.lines[0])}")
+        elif self.lines:
+            items = "".join(f"<li>{html.escape(line)}</li>" for line in self.lines)
+            list_style = "margin: 0.1em 0 0.1em 1.2em; padding: 0"
+            parts.append(f"<ul style='{list_style}'>{items}</ul>")
         if self.preformatted:
             parts.append(
                 "<pre style='white-space: pre-wrap'>"

@@ -136,4 +136,4 @@ class InboxView(widgets.VBox):
         return None if number is None else self.messages[number]
 
     def __repr__(self) -> str:
-        return "Bandeja de entrada del servidor del curso (se ve en JupyterLab)"
+        return "Bandeja de entrada del servidor del curso (ejecuta la celda para verla)"

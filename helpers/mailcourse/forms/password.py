@@ -28,8 +28,8 @@ class PasswordField(widgets.HBox):
     """A ``Password`` input plus a button to forget the stored password.
 
     The input syncs on Enter or when it loses focus (``continuous_update``
-    is off), so only whole passwords reach Python. ``secret`` holds the last
-    one; ``has_secret`` says whether there is one.
+    is off), so only whole passwords reach Python. ``secret`` is the last
+    one, and ``has_secret`` is true when there is one.
     """
 
     def __init__(self, description: str = "Contraseña", **layout: object) -> None:

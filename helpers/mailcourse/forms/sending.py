@@ -1,8 +1,8 @@
 """The send form: one button that sends what the other two forms describe.
 
-A click checks both forms, asks the server for its SIZE limit once per
+A click checks both forms, requests the server's SIZE limit once per
 server, builds the message and calls :func:`mailcourse.client.send`, the
-function the notebooks teach; there is no other way out. The button is
+function the notebooks teach. No other code path sends anything. The button is
 disabled while sending and stays disabled after a successful send until a
 field changes, so a double click (or a click queued behind a slow send)
 never sends the same message twice. Everything the click produces lands in
@@ -13,6 +13,7 @@ dialogue in a collapsed panel, and anything printed or raised in ``output``.
 from __future__ import annotations
 
 import logging
+from email.message import EmailMessage
 
 import ipywidgets as widgets
 from traitlets import dlink
@@ -20,7 +21,7 @@ from traitlets import dlink
 from ..client import SendResult, send
 from ..diagnosis import Diagnosis, diagnose
 from ..settings import ConnectionSettings
-from .compose import ComposeForm
+from .compose import ComposeForm, message_size, size_limit_problem
 from .connection import CONNECTION_ERRORS, ConnectionForm
 from .feedback import (
     EMPTY,
@@ -36,13 +37,15 @@ log = logging.getLogger(__name__)
 SEND_LABEL = "Enviar"
 SENDING_LABEL = "Enviando…"
 SENT_LABEL = "Enviado"
+NOT_SENT_CONNECTION = "No se ha enviado nada. Revisa la conexión:"
+NOT_SENT_MESSAGE = "No se ha enviado nada. Revisa el mensaje:"
 NO_TRANSCRIPT = "Todavía no hay diálogo: aparece aquí después de pulsar «Enviar»."
 
 
 class SendForm(widgets.VBox):
     """The "Enviar" button of a :class:`ConnectionForm` and a :class:`ComposeForm`.
 
-    After each click, ``last_result`` holds the :class:`~mailcourse.client.SendResult`
+    After each click, ``last_result`` is the :class:`~mailcourse.client.SendResult`
     of a successful send (or None), ``last_diagnosis`` the
     :class:`~mailcourse.diagnosis.Diagnosis` of a failed one (or None), and
     ``status_text`` the message shown, as plain text.
@@ -61,20 +64,7 @@ class SendForm(widgets.VBox):
         self.transcript_view = widgets.HTML(value=code_html(NO_TRANSCRIPT))
         self.code_view = widgets.HTML()
         self.output = widgets.Output()
-        transcript_panel = widgets.Accordion(children=[self.transcript_view])
-        transcript_panel.set_title(0, "Diálogo SMTP del último envío (sin contraseñas)")
-        code_panel = widgets.Accordion(children=[self.code_view])
-        code_panel.set_title(0, "Código que ejecuta «Enviar»")
-        super().__init__(
-            children=[
-                widgets.HTML("<b>3. Enviar</b>"),
-                self.send_button,
-                self.status,
-                transcript_panel,
-                code_panel,
-                self.output,
-            ]
-        )
+        super().__init__(children=self._layout())
         self.add_class("mailcourse-send")
         self.feedback = EMPTY
         self.last_result: SendResult | None = None
@@ -87,6 +77,20 @@ class SendForm(widgets.VBox):
             field.observe(self._on_form_change, names="value")
         self.send_button.on_click(self._on_send_click)
         self.code_view.value = code_html(self.code())
+
+    def _layout(self) -> list[widgets.Widget]:
+        transcript_panel = widgets.Accordion(children=[self.transcript_view])
+        transcript_panel.set_title(0, "Diálogo SMTP del último envío (sin contraseñas)")
+        code_panel = widgets.Accordion(children=[self.code_view])
+        code_panel.set_title(0, "Código que ejecuta «Enviar»")
+        return [
+            widgets.HTML("<b>3. Enviar</b>"),
+            widgets.HBox([self.send_button]),
+            self.status,
+            transcript_panel,
+            code_panel,
+            self.output,
+        ]
 
     def _on_form_change(self, _change: dict) -> None:
         self.code_view.value = code_html(self.code())
@@ -105,8 +109,9 @@ class SendForm(widgets.VBox):
     def send(self) -> SendResult | None:
         """Check, build and send the message; return the result, or None if not sent.
 
-        Never raises for invalid fields or for a failed connection, login or
-        send: the reason is shown in ``status``.
+        Invalid fields, and the ``smtplib``, socket and TLS errors of
+        connecting, logging in and sending, are shown in ``status`` rather
+        than raised. Any other exception propagates.
         """
         self._busy = True
         self.send_button.disabled = True
@@ -127,20 +132,34 @@ class SendForm(widgets.VBox):
         try:
             settings = self.connection.settings()
         except FormInputError as error:
-            return self._refuse("No se ha enviado nada. Revisa la conexión:", error)
-        problems = self.compose.problems()
-        if problems:
-            return self._refuse(
-                "No se ha enviado nada. Revisa el mensaje:", FormInputError(problems)
-            )
+            return self._refuse(NOT_SENT_CONNECTION, error)
         try:
-            self.connection.server_size_limit(settings)
+            message = self._checked_message(settings)
+        except FormInputError as error:
+            return self._refuse(NOT_SENT_MESSAGE, error)
         except CONNECTION_ERRORS as error:
             return self._fail(error, settings)
-        try:
-            message = self.compose.message()
-        except FormInputError as error:
-            return self._refuse("No se ha enviado nada. Revisa el mensaje:", error)
+        return self._deliver(settings, message)
+
+    def _checked_message(self, settings: ConnectionSettings) -> EmailMessage:
+        """Build the message once its fields and its size against SIZE are valid.
+
+        The fields are checked before connecting, so invalid input reaches no
+        server. Raises :class:`FormInputError`, or what
+        :func:`~mailcourse.forms.connection.probe_server` raises.
+        """
+        problems = self.compose.problems()
+        if problems:
+            raise FormInputError(problems)
+        limit = self.connection.server_size_limit(settings)
+        self.compose.size_limit = limit
+        message = self.compose.message()
+        too_large = size_limit_problem(message_size(message), limit)
+        if too_large:
+            raise FormInputError([too_large])
+        return message
+
+    def _deliver(self, settings: ConnectionSettings, message: EmailMessage) -> bool:
         try:
             result = send(settings, message)
         except CONNECTION_ERRORS as error:
@@ -227,4 +246,4 @@ class SendForm(widgets.VBox):
         )
 
     def __repr__(self) -> str:
-        return "Formulario de envío (se ve y se usa en JupyterLab)"
+        return "Formulario de envío (ejecuta la celda para usarlo)"
