@@ -93,7 +93,7 @@ def test_leading_space_subject_encoded():
     assert "=?utf-8?b?" in message.as_string()
 
 
-@pytest.mark.parametrize("filename", ["", ".", "..", "C:\\\\"])
+@pytest.mark.parametrize("filename", ["", ".", ".."])
 def test_attachment_without_name_rejected(filename):
     with pytest.raises(MessageInputError) as caught:
         build(attachments=[AttachmentInput(filename, b"datos")])

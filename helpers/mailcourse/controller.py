@@ -146,3 +146,14 @@ class LoopbackController(Controller):
             await asyncio.wait(pending, timeout=0.05)
         # NOTE: a client still in the TLS handshake of an implicit-TLS port has
         # no SMTP transport yet, so its socket stays open until the loop closes.
+
+
+def listening_addresses(controller: object) -> list[tuple[str, int]]:
+    """Return the (host, port) pairs a started controller's sockets are bound to.
+
+    An in-memory controller has no sockets and returns an empty list.
+    """
+    server = getattr(controller, "server", None)
+    if server is None:
+        return []
+    return [socket.getsockname()[:2] for socket in server.sockets]

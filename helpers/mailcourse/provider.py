@@ -44,7 +44,7 @@ from .auth import (
     LAB_USER,
     LabAuthenticator,
 )
-from .controller import LOOPBACK_HOST, LoopbackController
+from .controller import LOOPBACK_HOST, LoopbackController, listening_addresses
 from .handler import CourseHandler, RecipientRule
 from .inbox import Inbox
 from .maildir_store import MaildirStore
@@ -249,6 +249,15 @@ class ProviderSimulator:
     @property
     def is_running(self) -> bool:
         return bool(self._controllers)
+
+    @property
+    def listening_addresses(self) -> list[tuple[str, int]]:
+        """The (host, port) pairs both ports' sockets are bound to."""
+        return [
+            address
+            for controller in self._controllers.values()
+            for address in listening_addresses(controller)
+        ]
 
     @property
     def handler(self) -> ProviderHandler:

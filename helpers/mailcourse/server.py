@@ -15,7 +15,7 @@ import os
 import threading
 from typing import Any
 
-from .controller import LOOPBACK_HOST, LoopbackController
+from .controller import LOOPBACK_HOST, LoopbackController, listening_addresses
 from .handler import CourseHandler, RecipientRule
 from .inbox import Inbox
 from .loopback import MemoryController, controller_class
@@ -83,6 +83,13 @@ class LocalServer:
     @property
     def is_running(self) -> bool:
         return self._controller is not None
+
+    @property
+    def listening_addresses(self) -> list[tuple[str, int]]:
+        """The (host, port) pairs the server's sockets are bound to."""
+        if self._controller is None:
+            return []
+        return listening_addresses(self._controller)
 
     @property
     def inbox(self) -> Inbox:
