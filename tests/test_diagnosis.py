@@ -334,6 +334,33 @@ def test_plain_on_tls_without_context(provider_simulator):
     assert diagnose(raised.value).kind == kinds.PLAIN_ON_TLS_PORT
 
 
+def test_plain_on_tls_port_closed():
+    # Some implicit-TLS servers close at once when the client says nothing.
+    class ClosingAtOnce(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.close()
+
+    with socketserver.TCPServer(("127.0.0.1", 0), ClosingAtOnce) as server:
+        thread = threading.Thread(target=server.handle_request)
+        thread.start()
+        with pytest.raises(smtplib.SMTPServerDisconnected) as raised:
+            smtplib.SMTP("127.0.0.1", server.server_address[1], timeout=5)
+        thread.join()
+    diagnosis = diagnose(raised.value, host="smtp.gmail.com", port=465)
+    assert str(raised.value) == "Connection unexpectedly closed"
+    assert diagnosis.kind == kinds.PLAIN_ON_TLS_PORT
+    assert "(como el 465)" not in diagnosis.cause
+
+
+def test_security_alias_understood(simulator):
+    with pytest.raises(smtplib.SMTPServerDisconnected) as raised:
+        smtplib.SMTP(simulator.host, simulator.tls_port, timeout=1)
+    diagnosis = diagnose(
+        raised.value, host=simulator.host, port=simulator.tls_port, security="Plain"
+    )
+    assert diagnosis.kind == kinds.PLAIN_ON_TLS_PORT
+
+
 def test_server_closed_connection(local_server):
     client = smtplib.SMTP(local_server.host, local_server.port, timeout=10)
     client.docmd("QUIT")  # The server closes; smtplib does not know yet.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import smtplib
 import subprocess
@@ -180,8 +179,9 @@ def test_loads_from_env_file(tmp_path):
         f"MAILCOURSE_SMTP_PASSWORD={SECRET}\n",
     )
     settings = load_settings(path)
-    assert settings == ConnectionSettings("smtp.gmail.com", 465, "tls", "ana@gmail.com")
-    assert settings.password == SECRET
+    assert settings == ConnectionSettings(
+        "smtp.gmail.com", 465, "tls", "ana@gmail.com", SECRET
+    )
 
 
 def test_environment_overrides_file(tmp_path, monkeypatch):
@@ -340,26 +340,59 @@ def test_closed_stdin_names_variable():
     assert "MI_CLAVE" in completed.stderr
 
 
-def test_no_stdin_names_variable(monkeypatch, tmp_path):
-    from IPython.core.error import StdinNotImplementedError
+KERNEL_PROMPT = """
+from mailcourse.settings import password_from_prompt_or_env
+password = password_from_prompt_or_env("MI_CLAVE", env_file=None)
+print("longitud", len(password))
+"""
 
-    def no_stdin(prompt):
-        raise StdinNotImplementedError(
-            "getpass was called, but this frontend does not support input requests."
+
+def run_in_kernel(code: str, environment: dict[str, str]) -> list[dict]:
+    """Run ``code`` in a real IPython kernel without stdin, as nbval does."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", env=environment)
+    messages: list[dict] = []
+    try:
+        client.execute_interactive(
+            code, timeout=60, allow_stdin=False, output_hook=messages.append
         )
-
-    monkeypatch.delenv("MI_CLAVE", raising=False)
-    monkeypatch.setattr(getpass, "getpass", no_stdin)
-    with pytest.raises(SettingsError) as raised:
-        password_from_prompt_or_env("MI_CLAVE", env_file=tmp_path / ".env")
-    assert "MI_CLAVE" in str(raised.value)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return messages
 
 
-def test_empty_typed_password_rejected(monkeypatch, tmp_path):
-    monkeypatch.delenv("MI_CLAVE", raising=False)
-    monkeypatch.setattr(getpass, "getpass", lambda prompt: "")
-    with pytest.raises(SettingsError):
-        password_from_prompt_or_env("MI_CLAVE", env_file=tmp_path / ".env")
+def kernel_text(messages: list[dict]) -> str:
+    parts = []
+    for message in messages:
+        content = message["content"]
+        if message["msg_type"] == "stream":
+            parts.append(content["text"])
+        elif message["msg_type"] == "error":
+            parts.append(content["ename"] + ": " + content["evalue"])
+    return "".join(parts)
+
+
+def test_kernel_without_stdin_names_variable():
+    environment = {k: v for k, v in os.environ.items() if k != "MI_CLAVE"}
+    text = kernel_text(run_in_kernel(KERNEL_PROMPT, environment))
+    assert "SettingsError" in text
+    assert "MI_CLAVE" in text
+
+
+def test_kernel_reads_environment():
+    environment = {**os.environ, "MI_CLAVE": SECRET}
+    text = kernel_text(run_in_kernel(KERNEL_PROMPT, environment))
+    assert f"longitud {len(SECRET)}" in text
+    assert "variable de entorno MI_CLAVE" in text
+    assert SECRET not in text
+
+
+def test_empty_typed_password_rejected():
+    completed = run_prompt_script("\n")
+    assert completed.returncode == 1
+    assert "No has escrito ninguna contraseña" in completed.stderr
 
 
 def test_course_preset_needs_port(tmp_path, monkeypatch):

@@ -138,7 +138,7 @@ class ConnectionSettings:
     port: int
     security: str = "starttls"
     user: str | None = None
-    password: str | None = field(default=None, repr=False, compare=False)
+    password: str | None = field(default=None, repr=False)
     timeout: float = DEFAULT_TIMEOUT
 
     def __post_init__(self) -> None:
