@@ -2,7 +2,7 @@
 
 Most errors come from the real smtplib client talking to the provider
 simulator, the bundled server, or a small aiosmtpd server started here that
-answers with a provider's wording. Errors that cannot be produced on one
+replies with a provider's wording. Errors that cannot be produced on one
 machine without the network (name resolution, unreachable networks) use the
 exception object exactly as ``socket`` raises it.
 """
@@ -154,13 +154,13 @@ def free_port() -> int:
 
 @pytest.fixture
 def simulator(tmp_path):
-    """A provider simulator started the way notebooks start it, so diagnose() knows it."""
+    """A provider simulator started the way notebooks start it, so diagnose() finds it."""
     return start_provider_simulator(tmp_path / "Maildir-simulador")
 
 
 @pytest.fixture
 def course_server(tmp_path):
-    """The bundled server started the way notebooks start it, so diagnose() knows it."""
+    """The bundled server started the way notebooks start it, so diagnose() finds it."""
     return start_local_server(maildir=tmp_path / "Maildir-local")
 
 
@@ -627,7 +627,7 @@ def test_non_ascii_password(provider_simulator):
 
 
 def test_non_ascii_password_built_by_hand():
-    # Without a traceback, the NUL-separated PLAIN payload still tells.
+    # Without a traceback, the NUL-separated PLAIN payload marks a login.
     error = UnicodeEncodeError(
         "ascii", f"\0{ACCENT_USER}\0{ACCENT_PASSWORD}", 27, 28, "x"
     )

@@ -196,11 +196,9 @@ def test_preset_fills_connection(tmp_path, monkeypatch):
     monkeypatch.setenv("MAILCOURSE_SMTP_PRESET", "Yahoo")
     monkeypatch.setenv("MAILCOURSE_SMTP_USER", "ana@yahoo.com")
     settings = load_settings(tmp_path / ".env")
-    assert (settings.host, settings.port, settings.security) == (
-        "smtp.mail.yahoo.com",
-        465,
-        "tls",
-    )
+    assert settings.host == "smtp.mail.yahoo.com"
+    assert settings.port == 465
+    assert settings.security == "tls"
 
 
 def test_preset_with_other_security(tmp_path, monkeypatch):
@@ -213,7 +211,8 @@ def test_preset_with_other_security(tmp_path, monkeypatch):
 def test_known_host_fills_port(tmp_path, monkeypatch):
     monkeypatch.setenv("MAILCOURSE_SMTP_HOST", "smtp.gmail.com")
     settings = load_settings(tmp_path / ".env")
-    assert (settings.port, settings.security) == (587, "starttls")
+    assert settings.port == 587
+    assert settings.security == "starttls"
 
 
 def test_port_465_implies_tls(tmp_path, monkeypatch):
@@ -406,8 +405,6 @@ def test_course_preset_with_port(tmp_path, monkeypatch):
     monkeypatch.setenv("MAILCOURSE_SMTP_PRESET", "local")
     monkeypatch.setenv("MAILCOURSE_SMTP_PORT", "2525")
     settings = load_settings(tmp_path / ".env")
-    assert (settings.host, settings.port, settings.security) == (
-        "127.0.0.1",
-        2525,
-        "none",
-    )
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 2525
+    assert settings.security == "none"
