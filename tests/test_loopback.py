@@ -79,12 +79,6 @@ def running_servers(
     with monkeypatch.context() as patch:
         patch.setenv(TRANSPORT_VARIABLE, transport)
         if transport == "memory":
-            # Until provider.py builds its controllers with controller_class(),
-            # its LoopbackController is swapped for the in-memory one here.
-            # raising=False keeps this working once that import is gone.
-            patch.setattr(
-                provider, "LoopbackController", MemoryController, raising=False
-            )
             # As under Pyodide: nothing outside the in-memory network is reached.
             patch.setattr(NETWORK, "reach_real_network", False)
         local = LocalServer(maildir=folder / "local").start()
@@ -457,9 +451,10 @@ def test_untested_python_raises(monkeypatch):
 
 def test_other_sockets_still_wrap_tls(monkeypatch, tmp_path):
     # While the hook is installed, a real TCP socket still gets a real SSLSocket.
+    # The simulator starts on sockets before memory mode is chosen.
+    simulator = ProviderSimulator(maildir=tmp_path / "provider").start()
     monkeypatch.setenv(TRANSPORT_VARIABLE, "memory")
     with LocalServer(maildir=tmp_path / "Maildir"):
-        simulator = ProviderSimulator(maildir=tmp_path / "provider").start()
         try:
             with smtplib.SMTP_SSL(
                 simulator.host,

@@ -47,6 +47,7 @@ from .auth import (
 from .controller import LOOPBACK_HOST, LoopbackController, listening_addresses
 from .handler import CourseHandler, RecipientRule
 from .inbox import Inbox
+from .loopback import controller_class
 from .maildir_store import MaildirStore
 from .server import SERVER_HOSTNAME
 from .server_errors import PortInUseError, explain_bind_error
@@ -316,14 +317,14 @@ class ProviderSimulator:
         port = self.requested_ports[role]
         if role == IMPLICIT_TLS:
             kwargs = provider_smtp_kwargs(self.protocol, role)
-            controller = LoopbackController.from_smtp_kwargs(
+            controller = controller_class().from_smtp_kwargs(
                 kwargs, hostname=self.host, port=port, ssl_context=server_context
             )
         else:
             kwargs = provider_smtp_kwargs(
                 self.protocol, role, tls_context=server_context
             )
-            controller = LoopbackController.from_smtp_kwargs(
+            controller = controller_class().from_smtp_kwargs(
                 kwargs, hostname=self.host, port=port
             )
         try:
