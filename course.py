@@ -4,6 +4,8 @@
     python3 course.py lab      install (first time) and open JupyterLab
     python3 course.py test     install test tools (first time) and run every test
     python3 course.py build    regenerate and re-execute notebooks from lessons/
+    python3 course.py bench    run the benchmarks and write docs/benchmarks.md
+    python3 course.py site     build the JupyterLite site into lite/_output
 
 The environment lives in ``.venv`` beside this file and is reinstalled only
 when ``pyproject.toml`` changes. This script uses the standard library only.
@@ -119,7 +121,24 @@ def command_build(arguments: list[str]) -> int:
     return run_in_venv(["-m", "mailcourse.authoring", *arguments])
 
 
-COMMANDS = {"lab": command_lab, "test": command_test, "build": command_build}
+def command_bench(arguments: list[str]) -> int:
+    install("test")
+    return run_in_venv(["-m", "bench", *arguments])
+
+
+def command_site(arguments: list[str]) -> int:
+    # The site build makes its own environment (it needs Python 3.12+).
+    script = ROOT / "lite" / "build_site.py"
+    return subprocess.run([sys.executable, str(script), *arguments], cwd=ROOT).returncode
+
+
+COMMANDS = {
+    "lab": command_lab,
+    "test": command_test,
+    "build": command_build,
+    "bench": command_bench,
+    "site": command_site,
+}
 
 
 def main() -> int:
