@@ -620,7 +620,7 @@ def test_unreachable_server_then_recovers(local_forms, course_server, closed_por
     assert len(course_server.inbox) == 1
 
 
-def test_wrong_password_sends_nothing(simulator_forms, simulator):
+def test_wrong_password_then_recovers(simulator_forms, simulator):
     connection, _compose, sender = simulator_forms
     type_password(connection, "no-es-esta")
     sender.send_button.click()
@@ -628,6 +628,10 @@ def test_wrong_password_sends_nothing(simulator_forms, simulator):
     assert sender.last_result is None
     assert not sender.send_button.disabled
     assert len(simulator.inbox) == 0
+    type_password(connection, LAB_PASSWORD)
+    sender.send_button.click()
+    assert sender.feedback.level == "ok"
+    assert len(simulator.inbox) == 1
 
 
 def test_accented_password_logs_in(simulator_forms, simulator):

@@ -39,6 +39,7 @@ DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 UPDATE_SCREENSHOT_VARIABLE = "MAILCOURSE_UPDATE_SCREENSHOT"
 SCREENSHOT_VIEWPORT = {"width": 1100, "height": 2000}
 DEFAULT_VIEWPORT = {"width": 1280, "height": 1000}
+BROKEN_CHECK = "mensaje.problems = lambda: 1 / 0"
 COMBINED_VIEW = "import ipywidgets\nipywidgets.VBox([conexion, mensaje, envio])"
 
 
@@ -126,6 +127,24 @@ def test_bad_address_shown_in_form(lesson_page, lab, artifacts_dir):
     assert "«Para»" in status.inner_text()
     assert "luis.ejemplo.test" in status.inner_text()
     assert message_count(lab) == before
+
+
+def test_unexpected_error_shown_in_form(lesson_page, lab):
+    # A programming error, not an SMTP failure: its traceback must land in
+    # the form's Output widget instead of the JupyterLab log console.
+    append_and_run(lesson_page, BROKEN_CHECK)
+    compose = lesson_page.locator(".mailcourse-compose").first
+    fill_field(compose, "Asunto", "Este envío falla por un error de programación")
+    before = message_count(lab)
+
+    send_form = lesson_page.locator(".mailcourse-send").first
+    send_form.get_by_role("button", name="Enviar").click()
+    traceback = send_form.locator(".widget-output").filter(has_text="ZeroDivisionError")
+    traceback.wait_for()
+    append_and_run(lesson_page, "del mensaje.problems")
+
+    assert message_count(lab) == before
+    assert send_form.get_by_role("button", name="Enviar").is_enabled()
 
 
 def test_typed_password_not_saved(lesson_page, lab, artifacts_dir):
