@@ -1,9 +1,8 @@
-"""Shared fixtures: real bundled servers on 127.0.0.1 and messages to send."""
+"""Shared fixtures: real bundled servers on 127.0.0.1."""
 
 from __future__ import annotations
 
 import smtplib
-from email.message import EmailMessage
 
 import pytest
 
@@ -44,18 +43,3 @@ def _no_servers_left_running():
     yield
     stop_all_servers()
     stop_all_simulators()
-
-
-def make_message(
-    subject: str = "Informe de año",
-    body: str = "Hola, ¿qué tal?\n",
-    sender: str = "Ana Pérez <ana@ejemplo.test>",
-    to: str = "Luis Núñez <luis@ejemplo.test>",
-) -> EmailMessage:
-    """Build a small message with accents, as the lessons do."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
-    return message

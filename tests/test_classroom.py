@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import Inbox, MaildirStore
 from mailcourse.auth import LAB_PASSWORD, LAB_USER
 from mailcourse.classroom import (

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import ACCENT_PASSWORD, ACCENT_USER, LAB_PASSWORD, LAB_USER
 from mailcourse.client import (
     CLIENT_HOSTNAME,

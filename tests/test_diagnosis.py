@@ -22,7 +22,7 @@ import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import (
     ACCENT_PASSWORD,
     ACCENT_USER,

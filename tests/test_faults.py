@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import LocalServer, start_local_server, stop_all_servers
 
 CLIENT_TIMEOUT_SECONDS = 10

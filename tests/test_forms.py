@@ -173,6 +173,30 @@ def test_provider_preset_fills_without_connecting(course_server, key, network_ev
     assert network_events == []
 
 
+def test_new_host_drops_lab_account(simulator):
+    connection = ConnectionForm(preset="simulador", simulator=simulator)
+    connection.host.value = "smtp.ejemplo.test"
+    assert connection.user.value == ""
+    assert not connection.password.has_secret
+
+
+def test_new_host_drops_lab_password(simulator):
+    connection = ConnectionForm(preset="simulador", simulator=simulator)
+    connection.user.value = "ana@ejemplo.test"
+    connection.host.value = "smtp.ejemplo.test"
+    assert connection.user.value == "ana@ejemplo.test"
+    assert not connection.password.has_secret
+
+
+def test_new_host_keeps_typed_account(simulator):
+    connection = ConnectionForm(preset="simulador", simulator=simulator)
+    connection.user.value = "ana@ejemplo.test"
+    type_password(connection, "escrita-por-ana")
+    connection.host.value = "smtp.ejemplo.test"
+    assert connection.user.value == "ana@ejemplo.test"
+    assert connection.password.secret == "escrita-por-ana"
+
+
 def test_editing_host_marks_custom_preset(course_server):
     connection = ConnectionForm(local_server=course_server)
     connection.preset.value = "gmail"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import Inbox
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import LocalServer
 from mailcourse.auth import LAB_PASSWORD, LAB_USER
 from mailcourse.client import connect

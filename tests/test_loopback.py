@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import LocalServer, provider
 from mailcourse.client import login as utf8_login
 from mailcourse.loopback import (

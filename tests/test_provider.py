@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import SMTP
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import (
     ACCENT_PASSWORD,
     ACCENT_USER,

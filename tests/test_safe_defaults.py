@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import start_local_server
 from mailcourse.auth import LAB_PASSWORD, LAB_USER
 from mailcourse.client import connect, login

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import (
     LocalServer,
     MaildirNotWritableError,

@@ -19,7 +19,7 @@ from mailcourse.settings import (
     password_from_prompt_or_env,
     read_env_file,
 )
-from conftest import make_message
+from sample_messages import make_message
 
 SECRET = "clave-muy-secreta-42"
 VARIABLES = (

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from conftest import make_message
+from sample_messages import make_message
 from mailcourse import ACCENT_PASSWORD, ACCENT_USER, LAB_PASSWORD, LAB_USER
 from mailcourse.client import login as utf8_login
 from mailcourse.transcript import REDACTED, debug_transcript, redact

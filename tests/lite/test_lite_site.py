@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from browser.chromium import CHROMIUM_FLAGS, NetworkGuard, chromium_executable
+from browser.chromium_browser import CHROMIUM_FLAGS, NetworkGuard, chromium_executable
 from site_server import serve_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
