@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chromium_browser import (
+from .chromium_browser import (
     CHROMIUM_FLAGS,
     CHROMIUM_PATH_VARIABLE,
     REQUIRE_BROWSER_VARIABLE,
@@ -20,7 +20,7 @@ from chromium_browser import (
     browser_required,
     chromium_executable,
 )
-from lab_server import start_lab
+from .lab_server import start_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mailcourse import ACCENT_PASSWORD, ACCENT_USER, LAB_PASSWORD, Inbox
-from notebook_page import (
+from .notebook_page import (
     append_and_run,
     fill_field,
     open_notebook,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from chromium_browser import NetworkGuard
+from .chromium_browser import NetworkGuard
 
 
 class RecordedRoute:
