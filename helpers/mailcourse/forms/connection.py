@@ -196,6 +196,9 @@ class ConnectionForm(widgets.VBox):
         self._local_server = local_server
         self._simulator = simulator
         self._applying_preset = False
+        # True while the stored password is the lab one that the simulator
+        # preset filled in, rather than one the student typed.
+        self._password_from_preset = False
         # The (host, port, security) that ``size_limit`` belongs to.
         self._checked_address: tuple[str, int, str] | None = None
         self._create_fields()
@@ -339,11 +342,14 @@ class ConnectionForm(widgets.VBox):
         self.security.value = security
         self.user.value = user
         self.password.set_secret(password)
+        self._password_from_preset = bool(password)
 
     # Checks ------------------------------------------------------------------
 
     def _on_field_change(self, change: dict | None = None) -> None:
         owner = None if change is None else change["owner"]
+        if owner is self.password.input and not self._applying_preset:
+            self._password_from_preset = False
         if owner in (self.host, self.port) and not self._applying_preset:
             self._mark_custom()
         if owner in (None, self.host, self.port, self.security):
@@ -367,6 +373,20 @@ class ConnectionForm(widgets.VBox):
         same_host = self.host.value.strip() == preset.host
         if not same_host or (preset.port and self.port.value != preset.port):
             self.preset.value = CUSTOM_PRESET
+        if not same_host and self._password_from_preset:
+            self._drop_lab_account()
+
+    def _drop_lab_account(self) -> None:
+        # The lab account exists only in the simulator, so a new host must
+        # not receive its password (or its user name, unless retyped).
+        self._applying_preset = True
+        try:
+            if self.user.value.strip() == LAB_USER:
+                self.user.value = ""
+            self.password.forget()
+        finally:
+            self._applying_preset = False
+        self._password_from_preset = False
 
     def problems(self) -> list[FormProblem]:
         """Return every problem in the fields, without connecting."""
