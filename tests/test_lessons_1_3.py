@@ -118,6 +118,14 @@ def test_each_exercise_has_hidden_solution(notebook):
         assert all(is_hidden(cell) for cell in solutions)
 
 
+def test_lesson_03_imports_mailcourse_first():
+    # In the JupyterLite build, smtplib reaches the in-memory server only
+    # once mailcourse is imported.
+    notebook = read_notebook("03-enviar-smtp")
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert "import mailcourse" in first.source
+
+
 def test_only_solutions_are_hidden(notebook):
     for cell in notebook.cells:
         if cell.cell_type == "code":
