@@ -8,6 +8,9 @@ rebuild changes only what the lesson or its outputs changed.
     python -m mailcourse.authoring            rebuild every lesson
     python -m mailcourse.authoring 03 05      rebuild lessons whose name starts so
     python -m mailcourse.authoring --check    list notebooks out of sync, exit 1
+
+A build never uses a developer's provider settings, because
+:func:`hide_provider_settings` blanks them before any kernel starts.
 """
 
 from __future__ import annotations
@@ -15,17 +18,33 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+from .settings import ENV_VARIABLES
+
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = ROOT / "lessons"
 NOTEBOOKS = ROOT / "notebooks"
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 CELL_TIMEOUT_SECONDS = 120
+
+
+def hide_provider_settings(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Set every ``MAILCOURSE_SMTP_*`` variable in ``environ`` to an empty string.
+
+    ``load_settings()`` then returns None, so lesson 08 sends to the provider
+    simulator instead of the real provider of a developer's settings. An
+    environment variable wins over the same name in a ``.env`` file even when
+    it is empty, so a ``.env`` file next to the notebooks is masked too.
+    Kernels started afterwards inherit the blanked variables.
+    """
+    for name in ENV_VARIABLES:
+        environ[name] = ""
 
 
 def lesson_sources() -> list[Path]:
@@ -122,6 +141,7 @@ def main(arguments: list[str] | None = None) -> int:
         print("\n".join(problems) or "all notebooks match their lessons")
         return 1 if problems else 0
     os.environ.setdefault("TZ", "UTC")
+    hide_provider_settings()
     for lesson in lessons:
         print(f"building {notebook_for(lesson).relative_to(ROOT)} ...", flush=True)
         build(lesson)
