@@ -12,8 +12,9 @@ Maildir:
 Both require AUTH (PLAIN or LOGIN, offered only over an encrypted connection)
 before MAIL, refuse recipients matching a rule with 550 and reject messages
 larger than :data:`MAX_MESSAGE_SIZE` with 552. Certificates come from a test
-CA made at start (see :mod:`mailcourse.tls`); ``client_context()`` trusts that
-CA and nothing else.
+CA made at start (see :mod:`mailcourse.tls`), or from premade files under
+emulated TLS (see :mod:`mailcourse.loopback.emulated_tls`).
+``client_context()`` trusts that CA and nothing else.
 
 The SMTP protocol configuration is built without sockets or threads
 (:func:`build_provider_protocol` and :func:`provider_smtp_kwargs`), so a
@@ -51,7 +52,7 @@ from .loopback import controller_class
 from .maildir_store import MaildirStore
 from .server import SERVER_HOSTNAME
 from .server_errors import PortInUseError, explain_bind_error
-from .tls import TestCertificateAuthority, client_context_for
+from .tls import client_context_for, make_certificate_authority
 
 __all__ = [
     "ACCENT_PASSWORD",
@@ -293,7 +294,7 @@ class ProviderSimulator:
             self._open_store()
         self._folder = Path(tempfile.mkdtemp(prefix="mailcourse-provider-"))
         try:
-            authority = TestCertificateAuthority()
+            authority = make_certificate_authority()
             self.ca_file = authority.write_ca_file(self._folder / CA_FILE_NAME)
             server_context = authority.server_context()
             self._start_port(IMPLICIT_TLS, server_context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from typing import Any
 
 # The simulator's certificate names both ways a student may write the address.
 SERVER_IDENTITIES = ("localhost", "127.0.0.1")
@@ -49,6 +50,23 @@ class TestCertificateAuthority:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         self._server_cert.configure_cert(context)
         return context
+
+
+def make_certificate_authority() -> Any:
+    """Return the CA the provider simulator should use on this platform.
+
+    With emulated TLS (the in-memory loopback under Pyodide, which has no
+    trustme), the premade test CA of :mod:`mailcourse.loopback.premade_certificates`;
+    otherwise a new :class:`TestCertificateAuthority`. Both have ``ca_pem``,
+    ``write_ca_file()`` and ``server_context()``.
+    """
+    from .loopback.emulated_tls import emulated_tls_in_use
+
+    if emulated_tls_in_use():
+        from .loopback.premade_certificates import PremadeCertificateAuthority
+
+        return PremadeCertificateAuthority()
+    return TestCertificateAuthority()
 
 
 def client_context_for(ca_file: str | Path) -> ssl.SSLContext:

@@ -6,7 +6,9 @@ type ``wrap_socket`` returns) is set to :class:`LoopbackAwareSSLSocket` while
 the in-memory network is in use: for a :class:`LoopbackSocket` it returns a
 :class:`MemoryTLSSocket`, which runs the same TLS through
 ``context.wrap_bio()``; for any other socket it builds the standard
-``ssl.SSLSocket`` exactly as before.
+``ssl.SSLSocket`` exactly as before. Where real TLS is unavailable (Pyodide)
+or ``MAILCOURSE_TLS=emulated`` is set, the TLS object is the emulated one of
+:mod:`mailcourse.loopback.emulated_tls` instead of ``wrap_bio``'s.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+from . import _ssl_internals
 from .connection import LoopbackSocket
+from .emulated_tls import client_tls_object
 
 _TLS_RECORD_READ_SIZE = 16 * 1024 + 512
 
@@ -43,11 +47,8 @@ class MemoryTLSSocket(LoopbackSocket):
         self._suppress_ragged_eofs = suppress_ragged_eofs
         self.context = context
         self.server_hostname = server_hostname
-        self._tls = context.wrap_bio(
-            self._incoming,
-            self._outgoing,
-            server_side=False,
-            server_hostname=server_hostname,
+        self._tls = client_tls_object(
+            context, self._incoming, self._outgoing, server_hostname
         )
 
     def do_handshake(self) -> None:
@@ -138,9 +139,11 @@ class LoopbackAwareSSLSocket(ssl.SSLSocket):
 def install_tls_hook() -> None:
     """Route ``wrap_socket`` of loopback sockets to :class:`MemoryTLSSocket`."""
     ssl.SSLContext.sslsocket_class = LoopbackAwareSSLSocket
+    _ssl_internals.route_wrap_socket()
 
 
 def remove_tls_hook() -> None:
     """Restore the standard ``sslsocket_class``."""
     if ssl.SSLContext.sslsocket_class is LoopbackAwareSSLSocket:
         ssl.SSLContext.sslsocket_class = ssl.SSLSocket
+    _ssl_internals.restore_wrap_socket()
