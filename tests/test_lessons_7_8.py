@@ -1,11 +1,11 @@
-"""Lesson 07: structure, diagnoses after each error, stable stored outputs.
+"""Lessons 07-08: structure, diagnoses after each error, stable stored outputs.
 
 nbval compares every stored output with a fresh run, and these tests check
 what it cannot see. Each teaching error must be followed by the right
 diagnosis. Stored outputs must be free of machine values once the sanitize
 file is applied, and must never show the lab password. The facts the prose
 states about a stored output (Bcc, the size limit, the QUIT of a ``with``
-block) are checked in that output.
+block, the simulator in lesson 08) are checked in that output.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import nbformat
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from mailcourse import LAB_PASSWORD
+from mailcourse import LAB_PASSWORD, PRESETS
 from mailcourse.diagnosis import kinds
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
-LESSON_NAMES = ["07-enviar-y-rechazos"]
+LESSON_NAMES = ["07-enviar-y-rechazos", "08-proveedor-real"]
 
 MAX_CELL_LINES = 6
 MAX_OUTPUT_LINES = 30
@@ -34,6 +34,7 @@ EXPECTED_DIAGNOSES = {
         ("SMTPRecipientsRefused", kinds.ALL_RECIPIENTS_REFUSED),
         ("SMTPSenderRefused", kinds.MESSAGE_TOO_LARGE),
     ],
+    "08-proveedor-real": [],
 }
 
 # Values that differ between machines or runs. A stored output may contain
@@ -44,6 +45,9 @@ MACHINE_SPECIFIC = {
     "port in prose": re.compile(r"(?i)puerto\s+(?:<code>)?\d{4,5}\b"),
     "date": re.compile(r"\b\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\b"),
 }
+
+PROVIDER_KEYS = ["gmail", "outlook", "yahoo", "icloud", "zoho", "gmx"]
+
 
 def read_notebook(name: str) -> nbformat.NotebookNode:
     return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
@@ -268,3 +272,26 @@ def test_size_limit_exceeded_by_message():
     (limit,) = output_texts(cell_with_source(notebook, 'conexion.esmtp_features["size"]'))
     (size,) = output_texts(cell_with_source(notebook, "len(pesado.as_bytes())"))
     assert int(size) > int(limit.strip("'"))
+
+
+# What lesson 08 shows
+
+
+def test_stored_run_used_simulator():
+    notebook = read_notebook("08-proveedor-real")
+    cell = cell_with_source(notebook, "print(ajustes)")
+    (text,) = output_texts(cell)
+    assert "simulador de proveedor" in text
+    assert text.splitlines()[1].startswith("127.0.0.1:")
+
+
+def test_preset_table_lists_providers():
+    notebook = read_notebook("08-proveedor-real")
+    cell = cell_with_source(notebook, "Markdown(")
+    (output,) = cell.outputs
+    rows = output.data["text/markdown"].splitlines()[2:]
+    assert len(rows) == len(PROVIDER_KEYS)
+    for key, row in zip(PROVIDER_KEYS, rows):
+        preset = PRESETS[key]
+        assert f"`{preset.host}`" in row, key
+        assert preset.checked_on.isoformat() in row, key
