@@ -46,9 +46,14 @@ def chromium_path() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver(chromium_path):
-    """A started Playwright, with the sync API."""
+    """A started Playwright, with the sync API.
+
+    Module scope, because Playwright keeps an asyncio event loop running in
+    the main thread until it stops, and later tests that call
+    ``asyncio.run()`` fail while it runs.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
