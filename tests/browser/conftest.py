@@ -20,7 +20,7 @@ from .chromium_browser import (
     browser_required,
     chromium_executable,
 )
-from .lab_server import start_lab
+from .lab_server import isolated_environment, start_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -87,10 +87,18 @@ def network_guard() -> NetworkGuard:
 
 
 @pytest.fixture(scope="module")
-def browser_context(playwright_driver, chromium_path, network_guard):
-    """A headless Chromium context whose requests go through the network guard."""
+def browser_context(playwright_driver, chromium_path, network_guard, tmp_path_factory):
+    """A headless Chromium context whose requests go through the network guard.
+
+    Chromium gets its own scratch HOME, so its crash reports and caches stay
+    out of the real home folder.
+    """
+    scratch = tmp_path_factory.mktemp("chromium-home")
     browser = playwright_driver.chromium.launch(
-        executable_path=str(chromium_path), args=CHROMIUM_FLAGS, headless=True
+        executable_path=str(chromium_path),
+        args=CHROMIUM_FLAGS,
+        headless=True,
+        env=isolated_environment(scratch),
     )
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     context.set_default_timeout(BROWSER_TIMEOUT_MS)
