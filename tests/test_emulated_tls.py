@@ -299,12 +299,12 @@ def test_pem_text_to_der():
 
 def test_premade_files_made_again(tmp_path):
     premade_certificates.make_certificates(tmp_path)
-    made = emulated_tls.EmulatedCertificate.from_bytes(
+    remade = emulated_tls.EmulatedCertificate.from_bytes(
         (tmp_path / "server.json").read_bytes()
     )
     ca_der = ssl.PEM_cert_to_DER_cert((tmp_path / "ca.pem").read_text())
-    assert made.names() == [("DNS", "localhost"), ("IP Address", "127.0.0.1")]
-    assert made.issuer_der == ca_der
+    assert remade.names() == [("DNS", "localhost"), ("IP Address", "127.0.0.1")]
+    assert remade.issuer_der == ca_der
 
 
 # In real Pyodide: the stub's private attributes, read by _ssl_internals.
@@ -360,7 +360,7 @@ class Routed(ssl.SSLSocket):
     @classmethod
     def _create(cls, sock, **options):
         raise Marker(options["server_hostname"])
-_ssl_internals.route_wrap_socket()
+_ssl_internals.install_stub_bridges()
 ssl.SSLContext.sslsocket_class = Routed
 try:
     trusting.wrap_socket(object(), server_hostname="routed")
@@ -369,7 +369,10 @@ except Marker as marker:
     routed = str(marker)
 finally:
     ssl.SSLContext.sslsocket_class = ssl.SSLSocket
-    _ssl_internals.restore_wrap_socket()
+ca_certs = trusting.get_ca_certs(binary_form=True) == [certificate.issuer_der]
+error_module = ssl.SSLCertVerificationError.__module__
+_ssl_internals.remove_stub_bridges()
+restored = trusting.get_ca_certs(binary_form=True) == []
 json.dumps({
     "stub": _ssl_internals.ssl_is_pyodide_stub(),
     "real_tls": emulated_tls.real_tls_available(),
@@ -379,6 +382,9 @@ json.dumps({
     "system": handshake(ssl.create_default_context(), "localhost"),
     "mismatch": handshake(trusting, "otro.test"),
     "routed": routed,
+    "ca_certs": ca_certs,
+    "error_module": error_module,
+    "restored": restored,
 })
 """
 
@@ -433,3 +439,15 @@ def test_pyodide_host_name_mismatch(pyodide_results):
 
 def test_pyodide_wrap_socket_routed(pyodide_results):
     assert pyodide_results["routed"] == "routed"
+
+
+def test_pyodide_get_ca_certs_bridged(pyodide_results):
+    assert pyodide_results["ca_certs"] is True
+
+
+def test_pyodide_errors_named_ssl(pyodide_results):
+    assert pyodide_results["error_module"] == "ssl"
+
+
+def test_pyodide_bridges_removed(pyodide_results):
+    assert pyodide_results["restored"] is True

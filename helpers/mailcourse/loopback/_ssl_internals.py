@@ -9,12 +9,15 @@ both are bridged here, only when that stub is present:
   ``_ca_data`` (the last call only), so the trusted CAs are read from there.
 - ``SSLContext.wrap_socket`` calls ``SSLSocket._create`` directly, not
   ``self.sslsocket_class._create`` as CPython does, so the loopback's
-  ``sslsocket_class`` hook is never reached. :func:`route_wrap_socket` makes
-  it go through ``sslsocket_class``, as in CPython.
+  ``sslsocket_class`` hook is never reached.
+
+:func:`install_stub_bridges` makes both behave as in CPython, and names the
+stub's exception classes ``ssl.SSLError`` (and so on) rather than
+``_ssl.SSLError``, as students see them on the desktop.
 
 Tested with the stub of Pyodide 314.0.8 (Python 3.14.2). On another Python,
 reading the trusted CAs raises :class:`StubUnsupportedError` rather than
-guess; the ``wrap_socket`` routing only restores CPython's own behaviour.
+guess. The ``wrap_socket`` routing only restores CPython's own behaviour.
 """
 
 from __future__ import annotations
@@ -74,6 +77,17 @@ def pem_certificates_to_der(pem_text: str) -> list[bytes]:
 
 
 _original_wrap_socket = ssl.SSLContext.wrap_socket
+_original_get_ca_certs = ssl.SSLContext.get_ca_certs
+# The exception classes smtplib and the lessons name, as CPython's ssl names them.
+_STUB_EXCEPTIONS = (
+    "SSLError",
+    "SSLZeroReturnError",
+    "SSLWantReadError",
+    "SSLWantWriteError",
+    "SSLSyscallError",
+    "SSLEOFError",
+    "SSLCertVerificationError",
+)
 
 
 def _wrap_socket_through_class(
@@ -97,13 +111,33 @@ def _wrap_socket_through_class(
     )
 
 
-def route_wrap_socket() -> None:
-    """With Pyodide's stub, make ``wrap_socket`` honour ``sslsocket_class``."""
-    if ssl_is_pyodide_stub():
-        setattr(ssl.SSLContext, "wrap_socket", _wrap_socket_through_class)
+def _get_ca_certs_from_stub(self: ssl.SSLContext, binary_form: bool = False) -> Any:
+    if not binary_form:
+        # NOTE: decoding certificates into dictionaries needs OpenSSL, so the
+        # stub's empty list stays for binary_form=False.
+        return _original_get_ca_certs(self, binary_form)
+    return trusted_ca_certificates(self)
 
 
-def restore_wrap_socket() -> None:
-    """Put back the ``wrap_socket`` that :func:`route_wrap_socket` replaced."""
+def install_stub_bridges() -> None:
+    """Bridge the gaps of Pyodide's stub that the loopback and the lessons meet.
+
+    Does nothing with OpenSSL. With the stub: ``wrap_socket`` honours
+    ``sslsocket_class``, ``get_ca_certs(binary_form=True)`` returns the CAs
+    given to ``load_verify_locations``, and the exception classes report the
+    module ``ssl``, as in CPython, instead of ``_ssl``.
+    """
+    if not ssl_is_pyodide_stub():
+        return
+    setattr(ssl.SSLContext, "wrap_socket", _wrap_socket_through_class)
+    setattr(ssl.SSLContext, "get_ca_certs", _get_ca_certs_from_stub)
+    for name in _STUB_EXCEPTIONS:
+        getattr(ssl, name).__module__ = "ssl"
+
+
+def remove_stub_bridges() -> None:
+    """Put back the methods that :func:`install_stub_bridges` replaced."""
     if ssl.SSLContext.wrap_socket is _wrap_socket_through_class:
         setattr(ssl.SSLContext, "wrap_socket", _original_wrap_socket)
+    if ssl.SSLContext.get_ca_certs is _get_ca_certs_from_stub:
+        setattr(ssl.SSLContext, "get_ca_certs", _original_get_ca_certs)

@@ -139,11 +139,11 @@ class LoopbackAwareSSLSocket(ssl.SSLSocket):
 def install_tls_hook() -> None:
     """Route ``wrap_socket`` of loopback sockets to :class:`MemoryTLSSocket`."""
     ssl.SSLContext.sslsocket_class = LoopbackAwareSSLSocket
-    _ssl_internals.route_wrap_socket()
+    _ssl_internals.install_stub_bridges()
 
 
 def remove_tls_hook() -> None:
     """Restore the standard ``sslsocket_class``."""
     if ssl.SSLContext.sslsocket_class is LoopbackAwareSSLSocket:
         ssl.SSLContext.sslsocket_class = ssl.SSLSocket
-    _ssl_internals.restore_wrap_socket()
+    _ssl_internals.remove_stub_bridges()
