@@ -22,8 +22,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mailcourse import ACCENT_PASSWORD, ACCENT_USER, LAB_PASSWORD, LAB_USER
-from mailcourse.client import login
+from mailcourse import (
+    ACCENT_PASSWORD,
+    ACCENT_USER,
+    LAB_PASSWORD,
+    LAB_USER,
+    PRESETS,
+    explain,
+    start_provider_simulator,
+)
+from mailcourse.client import connect, login, send
 from mailcourse.environment_check import check_environment, evaluate, gather_facts
 from mailcourse.exercises import (
     CHECKS,
@@ -589,6 +597,218 @@ def test_missing_login_reply_rejected(provider_simulator):
     assert_rejected(result, "starttls(context=...)")
 
 
+# Lesson 07
+
+
+def test_refused_list_passes(provider_simulator):
+    three = "luis@ejemplo.test, ana@rechazado.test, pablo@rechazado.test"
+    refused = send_as_student(provider_simulator, three)
+    assert_accepted(check_exercise("07-1", refused))
+
+
+def test_one_refused_address_missing_rejected(provider_simulator):
+    two = "luis@ejemplo.test, ana@rechazado.test"
+    refused = send_as_student(provider_simulator, two)
+    assert_rejected(check_exercise("07-1", refused), "Revisa cómo has escrito")
+
+
+def test_all_three_refused_rejected(provider_simulator):
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as caught:
+        send_as_student(provider_simulator, "ana@rechazado.test")
+    assert_rejected(check_exercise("07-1", caught.value), "luis@ejemplo.test")
+
+
+def test_empty_refused_list_rejected():
+    assert_rejected(check_exercise("07-1", {}), "pablo@rechazado.test")
+
+
+def blind_message(**headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = LAB_USER
+    for name, value in headers.items():
+        message[name] = value
+    message["Subject"] = "Solo para vosotros"
+    message.set_content("Este mensaje no dice a quién va.\n")
+    return message
+
+
+BOTH_BLIND = "luis@ejemplo.test, marta@ejemplo.test"
+
+
+def test_blind_copy_passes(provider_simulator):
+    with tls_client(provider_simulator) as client:
+        client.login(LAB_USER, LAB_PASSWORD)
+        client.send_message(blind_message(Bcc=BOTH_BLIND))
+    assert_accepted(check_exercise("07-2", provider_simulator))
+
+
+def test_bcc_sent_with_sendmail_rejected(provider_simulator):
+    message = blind_message(Bcc=BOTH_BLIND)
+    recipients = ["luis@ejemplo.test", "marta@ejemplo.test"]
+    with tls_client(provider_simulator) as client:
+        client.login(LAB_USER, LAB_PASSWORD)
+        client.sendmail(LAB_USER, recipients, message.as_string())
+    assert_rejected(check_exercise("07-2", provider_simulator), "send_message()")
+
+
+def test_visible_to_with_bcc_rejected(provider_simulator):
+    message = blind_message(To="luis@ejemplo.test", Bcc="marta@ejemplo.test")
+    with tls_client(provider_simulator) as client:
+        client.login(LAB_USER, LAB_PASSWORD)
+        client.send_message(message)
+    assert_rejected(check_exercise("07-2", provider_simulator), "sin To ni Cc")
+
+
+def test_one_blind_recipient_missing_rejected(provider_simulator):
+    with tls_client(provider_simulator) as client:
+        client.login(LAB_USER, LAB_PASSWORD)
+        client.send_message(blind_message(Bcc="luis@ejemplo.test"))
+    assert_rejected(check_exercise("07-2", provider_simulator), "Bcc")
+
+
+def fits_by_bytes(mensaje, conexion):
+    return len(mensaje.as_bytes()) <= int(conexion.esmtp_features["size"])
+
+
+def fits_by_text(mensaje, conexion):
+    return len(mensaje.as_string()) <= int(conexion.esmtp_features["size"])
+
+
+def fits_strictly_below(mensaje, conexion):
+    return len(mensaje.as_bytes()) < int(conexion.esmtp_features["size"])
+
+
+def fits_without_int(mensaje, conexion):
+    return len(mensaje.as_bytes()) <= conexion.esmtp_features["size"]
+
+
+def test_size_function_passes(provider_simulator):
+    result = check_exercise("07-3", fits_by_bytes, provider_simulator)
+    assert_accepted(result)
+
+
+def test_size_counted_as_text_rejected(provider_simulator):
+    result = check_exercise("07-3", fits_by_text, provider_simulator)
+    assert_rejected(result, "as_bytes()")
+
+
+def test_size_at_limit_rejected(provider_simulator):
+    result = check_exercise("07-3", fits_strictly_below, provider_simulator)
+    assert_rejected(result, "<=")
+
+
+def test_size_limit_as_text_rejected(provider_simulator):
+    result = check_exercise("07-3", fits_without_int, provider_simulator)
+    assert_rejected(result, "int()")
+
+
+def test_size_function_called_rejected(provider_simulator):
+    assert_rejected(check_exercise("07-3", True, provider_simulator), "paréntesis")
+
+
+def test_size_probe_messages_exact():
+    from mailcourse.exercises.size_probes import message_of_size
+
+    assert len(message_of_size(1000).as_bytes()) == 1000
+
+
+# Lesson 08
+
+
+@pytest.fixture
+def running_simulator(tmp_path):
+    """A simulator started like the lesson does, so ``send()`` trusts its CA."""
+    simulator = start_provider_simulator(maildir=tmp_path / "Maildir")
+    yield simulator
+    simulator.stop()
+
+
+def yahoo_values(security_for_second_port: str = "starttls") -> tuple:
+    yahoo = PRESETS["yahoo"]
+    second_port = yahoo.port_for(security_for_second_port)
+    return yahoo.host, yahoo.port, yahoo.security, second_port
+
+
+def test_yahoo_settings_pass():
+    assert_accepted(check_exercise("08-1", yahoo_values()))
+
+
+def test_tls_port_for_starttls_rejected():
+    assert_rejected(check_exercise("08-1", yahoo_values("tls")), 'port_for("tls")')
+
+
+def test_gmail_settings_rejected():
+    gmail = PRESETS["gmail"]
+    values = gmail.host, gmail.port, gmail.security, gmail.port_for("starttls")
+    assert_rejected(check_exercise("08-1", values), 'PRESETS["yahoo"]')
+
+
+def test_settings_as_list_rejected():
+    assert_rejected(check_exercise("08-1", list(yahoo_values())), "tupla")
+
+
+def send_through_tls_port(simulator, message: EmailMessage) -> None:
+    with connect(simulator.host, simulator.tls_port, security="tls") as client:
+        login(client, LAB_USER, LAB_PASSWORD)
+        client.send_message(message)
+
+
+def test_tls_port_send_passes(running_simulator):
+    send_through_tls_port(running_simulator, plain_message(LAB_USER, LAB_USER))
+    assert_accepted(check_exercise("08-2", running_simulator))
+
+
+def test_tls_port_other_recipient_rejected(running_simulator):
+    send_through_tls_port(running_simulator, plain_message(LAB_USER))
+    assert_rejected(check_exercise("08-2", running_simulator), "LAB_USER")
+
+
+def test_tls_port_without_subject_rejected(running_simulator):
+    message = plain_message(LAB_USER, LAB_USER)
+    del message["Subject"]
+    send_through_tls_port(running_simulator, message)
+    assert_rejected(check_exercise("08-2", running_simulator), "Subject")
+
+
+def test_tls_port_nothing_sent_rejected(running_simulator):
+    assert_rejected(check_exercise("08-2", running_simulator), "send_message()")
+
+
+def send_explained(ajustes, mensaje):
+    try:
+        return send(ajustes, mensaje).refused
+    except (smtplib.SMTPException, OSError) as error:
+        explain(error, settings=ajustes)
+
+
+def send_unguarded(ajustes, mensaje):
+    return send(ajustes, mensaje).refused
+
+
+def send_nothing(ajustes, mensaje):
+    return {}
+
+
+def test_explained_send_passes(running_simulator):
+    result = check_exercise("08-3", send_explained, running_simulator)
+    assert_accepted(result)
+
+
+def test_unguarded_send_rejected(running_simulator):
+    result = check_exercise("08-3", send_unguarded, running_simulator)
+    assert_rejected(result, "try")
+
+
+def test_send_never_called_rejected(running_simulator):
+    result = check_exercise("08-3", send_nothing, running_simulator)
+    assert_rejected(result, "send(ajustes, mensaje)")
+
+
+def test_send_function_result_rejected(running_simulator):
+    result = check_exercise("08-3", None, running_simulator)
+    assert_rejected(result, "sin paréntesis")
+
+
 # The entry point and the result
 
 
@@ -650,7 +870,11 @@ def test_every_exercise_checked_in_solution(lesson):
 @pytest.mark.parametrize("lesson", LESSONS_WITH_CHECKS)
 def test_stored_check_outputs_pass(lesson):
     for exercise_id, cell in check_cells(lesson).items():
-        texts = [output.data["text/plain"] for output in cell.outputs]
+        texts = [
+            output.data["text/plain"]
+            for output in cell.outputs
+            if output.output_type == "execute_result"
+        ]
         assert len(texts) == 1, exercise_id
         passed_summary = ExerciseResult(exercise_id).summary()
         assert texts[0].endswith(passed_summary), exercise_id

@@ -15,7 +15,17 @@ from collections.abc import Callable
 import inspect
 from typing import Any
 
-from . import lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06
+from . import (
+    lesson00,
+    lesson01,
+    lesson02,
+    lesson03,
+    lesson04,
+    lesson05,
+    lesson06,
+    lesson07,
+    lesson08,
+)
 from .result import ExerciseResult, Feedback
 
 __all__ = [
@@ -42,6 +52,12 @@ CHECKS: dict[str, Callable[..., ExerciseResult]] = {
     "06-1": lesson06.check_send_as_teacher,
     "06-2": lesson06.check_caught_code,
     "06-3": lesson06.check_login_order,
+    "07-1": lesson07.check_refused_list,
+    "07-2": lesson07.check_blind_copy,
+    "07-3": lesson07.check_fits,
+    "08-1": lesson08.check_yahoo_settings,
+    "08-2": lesson08.check_tls_port_send,
+    "08-3": lesson08.check_explained_send,
 }
 
 
@@ -63,8 +79,9 @@ def check_exercise(exercise_id: str, *answer: Any, **options: Any) -> ExerciseRe
     names it. ``options`` go to the check unchanged (for example ``samples``,
     the folder of the sample files). Raises :class:`UnknownExerciseError` for
     an id with no check, and ``TypeError`` naming the expected values when
-    their number is wrong. The checks open no connection, so no ``smtplib``
-    exception escapes.
+    their number is wrong. Only checks 07-3 and 08-3 connect, to the
+    simulator passed to them. 07-3 raises what ``smtplib.SMTP_SSL`` raises
+    when that simulator is not running. The others open no connection.
     """
     check = CHECKS.get(exercise_id)
     if check is None:

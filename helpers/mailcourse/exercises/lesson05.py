@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import smtplib
 from typing import Any
 
 from ..transcript import CapturedTranscript
+from .refused import check_refused_dict
 from .result import ExerciseResult, FeedbackList
 
 ACCEPTED_RECIPIENT = "luis@ejemplo.test"
@@ -20,51 +20,14 @@ _REPLY_CODE = re.compile(r"^reply: retcode \((\d{3})\)")
 def check_refused_recipient(rechazados: Any) -> ExerciseResult:
     """Check 05-1: ``send_message()`` returned only the refused recipient, 550."""
     feedback = FeedbackList("05-1")
-    if isinstance(rechazados, smtplib.SMTPRecipientsRefused):
-        feedback.problem(
-            "El servidor ha rechazado a todos los destinatarios.",
-            f"Pon en To a {ACCEPTED_RECIPIENT} y a {REFUSED_RECIPIENT}, "
-            "separados por una coma: así uno llega y el otro no.",
-        )
-        return feedback.result()
-    if not isinstance(rechazados, dict):
-        feedback.problem(
-            f"rechazados es de tipo {type(rechazados).__name__}, no un diccionario.",
-            "Guarda lo que devuelve conexion.send_message(doble).",
-        )
-        return feedback.result()
-    refused = {address.lower(): reply for address, reply in rechazados.items()}
-    if not refused:
-        feedback.problem(
-            "El diccionario está vacío: se aceptaron todos los destinatarios.",
-            f"¿Está {REFUSED_RECIPIENT} en la cabecera To del mensaje?",
-        )
-        return feedback.result()
-    _check_refused_entry(refused, feedback)
-    if ACCEPTED_RECIPIENT in refused:
-        feedback.problem(
-            f"{ACCEPTED_RECIPIENT} también aparece como rechazado.",
-            "¿Has iniciado sesión con login() antes de enviar?",
-        )
+    check_refused_dict(
+        rechazados,
+        feedback,
+        expected_refused=(REFUSED_RECIPIENT,),
+        accepted=ACCEPTED_RECIPIENT,
+        message_name="doble",
+    )
     return feedback.result()
-
-
-def _check_refused_entry(refused: dict[str, Any], feedback: FeedbackList) -> None:
-    reply = refused.get(REFUSED_RECIPIENT)
-    if reply is None:
-        feedback.problem(
-            f"{REFUSED_RECIPIENT} no aparece entre los rechazados.",
-            "Revisa cómo has escrito esa dirección en To.",
-        )
-        return
-    code = reply[0] if isinstance(reply, tuple) and reply else None
-    if code == 550:
-        feedback.good(f"{REFUSED_RECIPIENT} aparece rechazado con el código 550.")
-    else:
-        feedback.problem(
-            f"{REFUSED_RECIPIENT} aparece rechazado, pero con {code}.",
-            "Cada valor es una pareja (código, mensaje) del servidor.",
-        )
 
 
 def check_reply_lines(lineas: Any) -> ExerciseResult:
