@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import smtplib
+import socket
 import ssl
 import sys
 from email.message import EmailMessage
@@ -29,6 +30,7 @@ from mailcourse import (
     LAB_USER,
     PRESETS,
     explain,
+    start_local_server,
     start_provider_simulator,
 )
 from mailcourse.client import connect, login, send
@@ -40,6 +42,7 @@ from mailcourse.exercises import (
     check_exercise,
 )
 from mailcourse.exercises.result import Feedback
+from mailcourse.forms import ComposeForm, ConnectionForm, SendForm
 from mailcourse.transcript import debug_transcript
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -807,6 +810,74 @@ def test_send_never_called_rejected(running_simulator):
 def test_send_function_result_rejected(running_simulator):
     result = check_exercise("08-3", None, running_simulator)
     assert_rejected(result, "sin paréntesis")
+
+
+# Lesson 09
+
+
+@pytest.fixture
+def lesson_forms(tmp_path):
+    """The connection, compose and send forms of lesson 09, on the course server."""
+    server = start_local_server(maildir=tmp_path / "Maildir")
+    connection = ConnectionForm(local_server=server)
+    compose = ComposeForm(
+        sender="ana@ejemplo.test",
+        to="luis@ejemplo.test",
+        subject="Informe del año",
+        body="Hola, Luis:\nTe escribo desde el formulario.\n",
+    )
+    yield server, connection, compose, SendForm(connection, compose)
+    server.stop()
+
+
+def test_form_blind_copy_passes(lesson_forms):
+    server, _, compose, sender = lesson_forms
+    compose.bcc.value = "archivo@ejemplo.test"
+    sender.send_button.click()
+    assert_accepted(check_exercise("09-1", server))
+
+
+def test_form_visible_copy_rejected(lesson_forms):
+    server, _, compose, sender = lesson_forms
+    compose.cc.value = "archivo@ejemplo.test"
+    sender.send_button.click()
+    assert_rejected(check_exercise("09-1", server), "copia oculta")
+
+
+def test_form_without_blind_copy_rejected(lesson_forms):
+    server, _, _, sender = lesson_forms
+    sender.send_button.click()
+    assert_rejected(check_exercise("09-1", server), "mensaje.bcc")
+
+
+def test_form_nothing_sent_rejected(lesson_forms):
+    server = lesson_forms[0]
+    assert_rejected(check_exercise("09-1", server), "send_message()")
+
+
+def test_refused_connection_passes(lesson_forms):
+    _, connection, _, sender = lesson_forms
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        connection.port.value = reserved.getsockname()[1]
+        sender.send_button.click()
+    assert_accepted(check_exercise("09-2", sender))
+
+
+def test_listening_port_rejected(lesson_forms):
+    sender = lesson_forms[3]
+    sender.send_button.click()
+    assert_rejected(check_exercise("09-2", sender), "sin listen()")
+
+
+def test_form_never_clicked_rejected(lesson_forms):
+    sender = lesson_forms[3]
+    assert_rejected(check_exercise("09-2", sender), "send_button.click()")
+
+
+def test_connection_form_instead_rejected(lesson_forms):
+    connection = lesson_forms[1]
+    assert_rejected(check_exercise("09-2", connection), "SendForm")
 
 
 # The entry point and the result

@@ -115,7 +115,8 @@ def test_key_points_before_exercises(notebook):
 
 def test_only_solutions_hidden(notebook):
     hidden = [cell for cell in code_cells(notebook) if is_hidden(cell)]
-    assert len(hidden) == 5
+    # Five solution cells, then one check_exercise() cell per exercise.
+    assert len(hidden) == 7
     for cell in code_cells(notebook):
         assert is_hidden(cell) == ("solution" in tags(cell)), cell.source
 

@@ -25,6 +25,7 @@ from . import (
     lesson06,
     lesson07,
     lesson08,
+    lesson09,
 )
 from .result import ExerciseResult, Feedback
 
@@ -58,6 +59,8 @@ CHECKS: dict[str, Callable[..., ExerciseResult]] = {
     "08-1": lesson08.check_yahoo_settings,
     "08-2": lesson08.check_tls_port_send,
     "08-3": lesson08.check_explained_send,
+    "09-1": lesson09.check_form_blind_copy,
+    "09-2": lesson09.check_refused_connection,
 }
 
 
