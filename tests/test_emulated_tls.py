@@ -451,3 +451,25 @@ def test_pyodide_errors_named_ssl(pyodide_results):
 
 def test_pyodide_bridges_removed(pyodide_results):
     assert pyodide_results["restored"] is True
+
+
+def test_data_before_handshake_rejected():
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    context = ssl.create_default_context()
+    client = EmulatedTLSObject(
+        context, to_client, to_server, server_side=False, server_hostname="localhost"
+    )
+    to_client.write(b"\x17\x03\x03\x00\x02hi")
+    with pytest.raises(ssl.SSLError, match="UNEXPECTED_RECORD"):
+        client.do_handshake()
+
+
+def test_plain_greeting_wrong_version():
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    context = ssl.create_default_context()
+    client = EmulatedTLSObject(
+        context, to_client, to_server, server_side=False, server_hostname="localhost"
+    )
+    to_client.write(b"220 smtp.curso.test ESMTP\r\n")
+    with pytest.raises(ssl.SSLError, match="WRONG_VERSION_NUMBER"):
+        client.do_handshake()

@@ -144,6 +144,12 @@ def _unexpected_eof_error() -> ssl.SSLError:
     )
 
 
+def _unexpected_record_error() -> ssl.SSLError:
+    return _openssl_error(
+        ssl.SSLError, int(ssl.SSL_ERROR_SSL), "UNEXPECTED_RECORD", "unexpected record"
+    )
+
+
 def _alert_error(alert: bytes) -> ssl.SSLError:
     if alert == _UNKNOWN_CA_ALERT:
         return _openssl_error(
@@ -302,7 +308,7 @@ class EmulatedTLSObject:
         certificate: EmulatedCertificate | None = None,
     ) -> None:
         if server_side and certificate is None:
-            raise ValueError("an emulated TLS server needs a certificate")
+            raise ValueError("certificate is missing: an emulated TLS server needs one")
         if not server_side and context.check_hostname and not server_hostname:
             raise ValueError("check_hostname requires server_hostname")
         self.context = context
@@ -338,6 +344,8 @@ class EmulatedTLSObject:
         kind, payload = self._next_record()
         if kind == _ALERT:
             raise _alert_error(payload)
+        if kind != _HANDSHAKE:
+            raise _unexpected_record_error()
         certificate = EmulatedCertificate.from_bytes(payload)
         try:
             check_certificate(self.context, certificate, self.server_hostname)
@@ -363,7 +371,7 @@ class EmulatedTLSObject:
         if kind == _ALERT:
             raise _alert_error(payload)
         if kind != _HANDSHAKE or payload != _CLIENT_FINISHED:
-            raise wrong_version_error()
+            raise _unexpected_record_error()
         self._established = True
 
     def _next_record(self) -> tuple[int, bytes]:
@@ -429,11 +437,11 @@ class EmulatedTLSObject:
         return len(self._plaintext)
 
     def unwrap(self) -> None:
-        """Send close_notify; the connection is then plain again."""
+        """Send close_notify, which ends the TLS session."""
         self._outgoing.write(_record(_ALERT, _CLOSE_NOTIFY))
         self._established = False
 
-    # What the connection reports
+    # Connection properties, as ssl.SSLObject reports them
 
     def getpeercert(self, binary_form: bool = False) -> Any:
         if self.server_side or self._peer_certificate is None:
@@ -509,6 +517,7 @@ def emulated_server_context(certificate: EmulatedCertificate) -> EmulatedServerC
     context = EmulatedServerContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.emulated_certificate = certificate
+    log.info("emulated TLS server context made: in-memory loopback, no encryption")
     return context
 
 
