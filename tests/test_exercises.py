@@ -205,6 +205,13 @@ def test_sensor_with_folder_in_name_rejected():
     assert_rejected(result, "os.path.basename")
 
 
+def test_sensor_with_windows_folder_rejected():
+    message = plain_message()
+    attach_sensor(message, filename="datos\\lecturas.sensor")
+    result = check_exercise("02-1", message, samples=SAMPLES)
+    assert_rejected(result, "os.path.basename")
+
+
 def test_sensor_as_text_rejected():
     message = plain_message()
     attach_sensor(message, maintype="text", subtype="plain")

@@ -33,7 +33,7 @@ def find_attachment(
         if name == filename:
             feedback.good(f"Hay un adjunto llamado {filename}.")
             return part
-        if name.endswith("/" + filename):
+        if name.endswith(("/" + filename, "\\" + filename)):
             feedback.problem(
                 f"El adjunto se llama «{name}», con la carpeta incluida.",
                 "El nombre del adjunto es solo el del archivo: usa "

@@ -75,10 +75,10 @@ class ExerciseResult:
         printer.text(self.to_text())
 
     def _repr_html_(self) -> str:
-        colour = "#27ae60" if self.passed else "#c0392b"
+        border_color = "#27ae60" if self.passed else "#c0392b"
         items = "".join(item.to_html() for item in self.feedback)
         return (
-            f"<div style='border-left: 4px solid {colour}; padding: 0.4em 0.8em'>"
+            f"<div style='border-left: 4px solid {border_color}; padding: 0.4em 0.8em'>"
             f"<p><b>Ejercicio {html.escape(self.exercise_id)}</b></p>"
             f"<ul style='list-style:none;padding-left:0'>{items}</ul>"
             f"<p><b>{html.escape(self.summary())}</b></p></div>"
