@@ -716,6 +716,17 @@ def test_size_function_called_rejected(provider_simulator):
     assert_rejected(check_exercise("07-3", True, provider_simulator), "paréntesis")
 
 
+def test_size_check_simulator_stopped_rejected(provider_simulator):
+    provider_simulator.stop()
+    result = check_exercise("07-3", fits_by_bytes, provider_simulator)
+    assert_rejected(result, "start_provider_simulator()")
+
+
+def test_size_check_with_local_server_rejected(local_server):
+    result = check_exercise("07-3", fits_by_bytes, local_server)
+    assert_rejected(result, "start_provider_simulator()")
+
+
 def test_size_probe_messages_exact():
     from mailcourse.exercises.size_probes import message_of_size
 
@@ -812,6 +823,12 @@ def test_unguarded_send_rejected(running_simulator):
 def test_send_never_called_rejected(running_simulator):
     result = check_exercise("08-3", send_nothing, running_simulator)
     assert_rejected(result, "send(ajustes, mensaje)")
+
+
+def test_explained_send_simulator_stopped_rejected(running_simulator):
+    running_simulator.stop()
+    result = check_exercise("08-3", send_explained, running_simulator)
+    assert_rejected(result, "start_provider_simulator()")
 
 
 def test_send_function_result_rejected(running_simulator):

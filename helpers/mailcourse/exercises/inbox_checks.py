@@ -1,4 +1,4 @@
-"""Shared steps for checks that read what a course server received."""
+"""Shared steps for checks that use a course server or read what it received."""
 
 from __future__ import annotations
 
@@ -30,3 +30,20 @@ def newest_message(
         )
         return None
     return inbox[0]
+
+
+def is_running_simulator(simulator: Any, feedback: FeedbackList) -> bool:
+    """Record a problem and return False unless ``simulator`` is a running simulator."""
+    if not hasattr(simulator, "tls_port"):
+        feedback.problem(
+            "El valor que has pasado no es el simulador de proveedor.",
+            "Pasa la variable simulador, la de start_provider_simulator().",
+        )
+        return False
+    if getattr(simulator, "ca_file", None) is None:
+        feedback.problem(
+            "El simulador no está en marcha.",
+            "Ejecuta simulador = start_provider_simulator() y vuelve a comprobar.",
+        )
+        return False
+    return True

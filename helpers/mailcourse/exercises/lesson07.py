@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from ..inbox import InboxMessage
-from .inbox_checks import newest_message
+from .inbox_checks import is_running_simulator, newest_message
 from .refused import check_refused_dict
 from .result import ExerciseResult, FeedbackList
 from .size_probes import check_fits_function
@@ -73,9 +74,9 @@ def _check_recipient_headers(message: InboxMessage, feedback: FeedbackList) -> N
 def check_fits(cabe: Any, simulador: Any) -> ExerciseResult:
     """Check 07-3: ``cabe(mensaje, conexion)`` compares bytes with SIZE.
 
-    Connects to ``simulador`` to get a real ``SIZE`` announcement, so it
-    raises what ``smtplib.SMTP_SSL`` raises when the simulator is not
-    running: ``ConnectionRefusedError`` or ``smtplib.SMTPServerDisconnected``.
+    Connects to ``simulador`` to get a real ``SIZE`` announcement. A failed
+    connection (``OSError`` or ``smtplib.SMTPException``) becomes a problem
+    in the result, with the hint to start the simulator.
     """
     feedback = FeedbackList("07-3")
     if not callable(cabe):
@@ -85,5 +86,13 @@ def check_fits(cabe: Any, simulador: Any) -> ExerciseResult:
             "paréntesis.",
         )
         return feedback.result()
-    check_fits_function(cabe, simulador, feedback)
+    if not is_running_simulator(simulador, feedback):
+        return feedback.result()
+    try:
+        check_fits_function(cabe, simulador, feedback)
+    except (OSError, smtplib.SMTPException) as error:
+        feedback.problem(
+            f"No se ha podido conectar con el simulador ({type(error).__name__}).",
+            "Ejecuta simulador = start_provider_simulator() y vuelve a comprobar.",
+        )
     return feedback.result()

@@ -8,7 +8,7 @@ from typing import Any
 from ..presets import PRESETS
 from ..provider import LAB_PASSWORD, LAB_USER
 from ..settings import ConnectionSettings
-from .inbox_checks import newest_message
+from .inbox_checks import is_running_simulator, newest_message
 from .result import ExerciseResult, FeedbackList
 
 WRONG_PASSWORD = "clave-equivocada-de-la-comprobacion"
@@ -81,6 +81,8 @@ def check_explained_send(enviar: Any, simulador: Any) -> ExerciseResult:
             f"enviar es de tipo {type(enviar).__name__}, no una función.",
             "Pasa el nombre de la función, sin paréntesis.",
         )
+        return feedback.result()
+    if not is_running_simulator(simulador, feedback):
         return feedback.result()
     _probe_wrong_password(enviar, simulador, feedback)
     _probe_right_password(enviar, simulador, feedback)
