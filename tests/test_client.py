@@ -402,3 +402,34 @@ def test_recipients_reject_two_resent_blocks():
     message["Resent-Date"] = "Tue, 2 Jun 2026 10:00:00 +0200"
     with pytest.raises(ValueError):
         envelope_recipients(message)
+
+
+class _DropOnQuit:
+    """An aiosmtpd handler that accepts mail, then hangs up instead of 221."""
+
+    def __init__(self) -> None:
+        self.delivered = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.delivered += 1
+        return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):
+        server.transport.close()
+        return None
+
+
+def test_send_survives_quit_failure():
+    handler = _DropOnQuit()
+    controller = LoopbackController(handler)
+    controller.start()
+    try:
+        settings = ConnectionSettings(
+            host="127.0.0.1", port=controller.port, security="none"
+        )
+        result = send(settings, make_message())
+    finally:
+        controller.stop()
+    assert result.accepted == ["luis@ejemplo.test"]
+    assert result.refused == {}
+    assert handler.delivered == 1

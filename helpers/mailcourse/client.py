@@ -313,10 +313,27 @@ def _send_once(
         if settings.user:
             login(client, settings.user, settings.password or "")
         refused = client.send_message(message, to_addrs=recipients)
-        client.quit()
+        _quit_after_delivery(client, settings)
     finally:
         client.close()
     return refused
+
+
+def _quit_after_delivery(
+    client: smtplib.SMTP, settings: ConnectionSettingsLike
+) -> None:
+    # The server has already replied 250 to the message, so it is delivered;
+    # a failed QUIT must not turn that into an error, or a retry would send
+    # the message twice.
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError) as error:
+        log.warning(
+            "QUIT to %s:%d failed after the message was accepted: %s",
+            settings.host,
+            settings.port,
+            error,
+        )
 
 
 def _redacted(text: str, settings: ConnectionSettingsLike) -> str:

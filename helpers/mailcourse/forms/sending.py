@@ -160,9 +160,6 @@ class SendForm(widgets.VBox):
         return message
 
     def _deliver(self, settings: ConnectionSettings, message: EmailMessage) -> bool:
-        # NOTE: when the connection drops after the server accepted the
-        # message (during QUIT), send() raises and the form reports a
-        # failure, so a second click would deliver a second copy.
         try:
             result = send(settings, message)
         except CONNECTION_ERRORS as error:
