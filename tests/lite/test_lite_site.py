@@ -111,6 +111,7 @@ START_EACH_CELL_JS = (
 CELLS_DONE_JS = "() => window.mailcourseCellsDone === true"
 # The text box JupyterLab shows for input() and getpass().
 STDIN_PROMPT = ".jp-Stdin-input"
+PROMPT_ANSWER_TIMEOUT_MS = 2_000
 
 CELL_OUTPUTS_JS = """
 () => {
@@ -282,11 +283,17 @@ def run_each_cell_answering_prompts(page) -> None:
     An empty password makes lesson 06 fall back to the lab password, as the
     stored desktop run does, where nobody can type.
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     page.evaluate(START_EACH_CELL_JS)
     while not page.evaluate(CELLS_DONE_JS):
         prompt = page.locator(STDIN_PROMPT)
         if prompt.count() > 0:
-            prompt.first.press("Enter")
+            try:
+                prompt.first.press("Enter", timeout=PROMPT_ANSWER_TIMEOUT_MS)
+            except PlaywrightTimeoutError:
+                # The answered prompt left the page between count() and press().
+                pass
         page.wait_for_timeout(200)
 
 
