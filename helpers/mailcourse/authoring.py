@@ -75,6 +75,9 @@ def execute(notebook: nbformat.NotebookNode) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
         record_timing=False,
+        # Saved widget state would show forms that do nothing until re-run,
+        # and changes its random ids on every build.
+        store_widget_state=False,
     )
     client.execute()
     notebook.metadata["language_info"] = {"name": "python"}
