@@ -19,6 +19,7 @@ from nbval.plugin import get_sanitize_patterns
 
 from mailcourse import ACCENT_PASSWORD, LAB_PASSWORD
 from mailcourse.forms import ComposeForm, ConnectionForm, InboxView, SendForm
+from lesson_cells import code_cells, is_hidden, output_texts, sanitized, tags
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "09-formularios.md"
@@ -41,42 +42,6 @@ MACHINE_SPECIFIC = {
 @pytest.fixture(scope="module")
 def notebook() -> nbformat.NotebookNode:
     return nbformat.read(NOTEBOOK, as_version=4)
-
-
-def code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    return [cell for cell in notebook.cells if cell.cell_type == "code"]
-
-
-def tags(cell: nbformat.NotebookNode) -> list[str]:
-    return list(cell.metadata.get("tags", []))
-
-
-def is_hidden(cell: nbformat.NotebookNode) -> bool:
-    return bool(cell.metadata.get("jupyter", {}).get("source_hidden"))
-
-
-def output_texts(cell: nbformat.NotebookNode) -> list[str]:
-    texts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            texts.append(output.text)
-        elif output.output_type == "error":
-            texts.append(f"{output.ename}: {output.evalue}")
-        else:
-            texts += [
-                str(value)
-                for mime_type, value in output.data.items()
-                if mime_type.startswith("text/")
-            ]
-    return texts
-
-
-def sanitized(text: str) -> str:
-    """Apply the nbval sanitize file to ``text``, as nbval does before comparing."""
-    patterns = get_sanitize_patterns(SANITIZE_FILE.read_text(encoding="utf-8"))
-    for regex, replacement in patterns:
-        text = re.sub(regex, replacement, text)
-    return text
 
 
 def widget_outputs(notebook: nbformat.NotebookNode) -> list[dict]:

@@ -17,6 +17,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lesson_cells import (
+    exercise_sections,
+    is_hidden,
+    output_texts,
+    read_notebook,
+    tags,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -34,48 +41,6 @@ MACHINE_SPECIFIC = {
     "port number": re.compile(r"127\.0\.0\.1['\"]?[:,]\s*\d+"),
     "date": re.compile(r"\b\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\b"),
 }
-
-
-def read_notebook(name: str) -> nbformat.NotebookNode:
-    return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-
-
-def tags(cell: nbformat.NotebookNode) -> list[str]:
-    return list(cell.metadata.get("tags", []))
-
-
-def is_hidden(cell: nbformat.NotebookNode) -> bool:
-    return bool(cell.metadata.get("jupyter", {}).get("source_hidden"))
-
-
-def output_texts(cell: nbformat.NotebookNode) -> list[str]:
-    """Return the stored text of each output, tracebacks left out."""
-    texts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            texts.append(output.text)
-        elif output.output_type == "error":
-            texts.append(f"{output.ename}: {output.evalue}")
-        else:
-            texts += [
-                str(value)
-                for mime_type, value in output.data.items()
-                if mime_type.startswith("text/")
-            ]
-    return texts
-
-
-def exercise_sections(notebook: nbformat.NotebookNode) -> list[list]:
-    """Return, for each "## Ejercicio" heading, the cells up to the next heading."""
-    sections: list[list] = []
-    for cell in notebook.cells:
-        starts_section = cell.cell_type == "markdown" and cell.source.startswith("#")
-        if starts_section:
-            is_exercise = cell.source.startswith("## Ejercicio")
-            sections.append([] if is_exercise else None)
-        elif sections and sections[-1] is not None:
-            sections[-1].append(cell)
-    return [section for section in sections if section is not None]
 
 
 @pytest.fixture(params=LESSON_NAMES)
