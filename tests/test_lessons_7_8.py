@@ -219,10 +219,10 @@ def test_with_block_transcript_shows_quit():
 def test_size_limit_exceeded_by_message():
     notebook = read_notebook("07-enviar-y-rechazos")
     limit_cell = cell_with_source(notebook, 'conexion.esmtp_features["size"]')
-    size_cell = cell_with_source(notebook, "len(pesado.as_bytes())")
+    size_cell = cell_with_source(notebook, "len(pesado.as_bytes()) / 1024")
     (limit,) = output_texts(limit_cell)
-    (size,) = output_texts(size_cell)
-    assert int(size) > int(limit.strip("'"))
+    (size_in_kb,) = output_texts(size_cell)
+    assert int(size_in_kb) * 1024 > int(limit.strip("'"))
 
 
 # What lesson 08 shows
