@@ -891,7 +891,7 @@ def test_refused_connection_passes(lesson_forms):
 def test_listening_port_rejected(lesson_forms):
     sender = lesson_forms[3]
     sender.send_button.click()
-    assert_rejected(check_exercise("09-2", sender), "sin listen()")
+    assert_rejected(check_exercise("09-2", sender), "detenlo con stop()")
 
 
 def test_form_never_clicked_rejected(lesson_forms):

@@ -36,12 +36,15 @@ BUILD_SCRIPT = ROOT / "lite" / "build_site.py"
 TEST_LITE_VARIABLE = "MAILCOURSE_TEST_LITE"
 REQUIRE_LITE_VARIABLE = "MAILCOURSE_REQUIRE_LITE"
 LESSONS = (
+    "01-construir-mensaje",
+    "02-adjuntar-archivo",
     "03-enviar-smtp",
     "04-tls",
     "05-depurar",
     "06-autenticacion",
     "07-enviar-y-rechazos",
     "08-proveedor-real",
+    "09-formularios",
 )
 # The server variable each lesson leaves running and a subject its inbox must
 # hold after the run; lesson 04 sends nothing.

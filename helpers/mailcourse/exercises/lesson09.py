@@ -60,8 +60,9 @@ def check_refused_connection(envio: Any) -> ExerciseResult:
     if diagnosis is None and envio.last_result is not None:
         feedback.problem(
             "El último envío ha salido bien: algo escuchaba en ese puerto.",
-            "Reserva el puerto con bind() pero sin listen(), y escríbelo en la "
-            "casilla «Puerto» antes de pulsar «Enviar».",
+            "Usa un puerto en el que nada escuche: arranca un segundo servidor "
+            "con LocalServer().start(), escribe su puerto en la casilla "
+            "«Puerto», detenlo con stop() y pulsa «Enviar».",
         )
     elif diagnosis is None:
         feedback.problem(
@@ -74,6 +75,6 @@ def check_refused_connection(envio: Any) -> ExerciseResult:
         feedback.problem(
             f"El formulario ha diagnosticado {diagnosis.kind}.",
             "Para este ejercicio el puerto no debe tener nada escuchando: "
-            "usa un puerto reservado con bind() y sin listen().",
+            "usa el de un servidor que hayas detenido con stop().",
         )
     return feedback.result()
