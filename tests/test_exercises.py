@@ -13,6 +13,7 @@ tells the student how to call it.
 from __future__ import annotations
 
 import dataclasses
+import email.policy
 import smtplib
 import socket
 import ssl
@@ -677,6 +678,16 @@ def test_one_blind_recipient_missing_rejected(provider_simulator):
 
 
 def fits_by_bytes(mensaje, conexion):
+    crlf_bytes = mensaje.as_bytes(policy=mensaje.policy.clone(linesep="\r\n"))
+    return len(crlf_bytes) <= int(conexion.esmtp_features["size"])
+
+
+def fits_by_smtp_policy(mensaje, conexion):
+    crlf_bytes = mensaje.as_bytes(policy=email.policy.SMTP)
+    return len(crlf_bytes) <= int(conexion.esmtp_features["size"])
+
+
+def fits_with_lf_line_ends(mensaje, conexion):
     return len(mensaje.as_bytes()) <= int(conexion.esmtp_features["size"])
 
 
@@ -685,16 +696,28 @@ def fits_by_text(mensaje, conexion):
 
 
 def fits_strictly_below(mensaje, conexion):
-    return len(mensaje.as_bytes()) < int(conexion.esmtp_features["size"])
+    crlf_bytes = mensaje.as_bytes(policy=email.policy.SMTP)
+    return len(crlf_bytes) < int(conexion.esmtp_features["size"])
 
 
 def fits_without_int(mensaje, conexion):
-    return len(mensaje.as_bytes()) <= conexion.esmtp_features["size"]
+    crlf_bytes = mensaje.as_bytes(policy=email.policy.SMTP)
+    return len(crlf_bytes) <= conexion.esmtp_features["size"]
 
 
 def test_size_function_passes(provider_simulator):
     result = check_exercise("07-3", fits_by_bytes, provider_simulator)
     assert_accepted(result)
+
+
+def test_size_with_smtp_policy_passes(provider_simulator):
+    result = check_exercise("07-3", fits_by_smtp_policy, provider_simulator)
+    assert_accepted(result)
+
+
+def test_size_with_lf_ends_rejected(provider_simulator):
+    result = check_exercise("07-3", fits_with_lf_line_ends, provider_simulator)
+    assert_rejected(result, "CRLF")
 
 
 def test_size_counted_as_text_rejected(provider_simulator):
@@ -730,7 +753,41 @@ def test_size_check_with_local_server_rejected(local_server):
 def test_size_probe_messages_exact():
     from mailcourse.exercises.size_probes import message_of_size
 
-    assert len(message_of_size(1000).as_bytes()) == 1000
+    message = message_of_size(1000)
+    assert len(message.as_bytes(policy=email.policy.SMTP)) == 1000
+
+
+def test_lf_probe_fits_only_lf(provider_simulator):
+    """The LF probe fits the limit with LF line ends and is larger with CRLF."""
+    from mailcourse.exercises.size_probes import message_of_size, lf_size
+
+    limit = provider_simulator.max_message_size
+    message = message_of_size(limit, measure=lf_size)
+    assert len(message.as_bytes()) == limit
+    assert len(message.as_bytes(policy=email.policy.SMTP)) > limit
+
+
+def test_lf_size_message_refused_552(provider_simulator):
+    """A message of exactly the limit with LF ends is refused when sent."""
+    from mailcourse.exercises.size_probes import message_of_size, lf_size
+
+    message = message_of_size(provider_simulator.max_message_size, measure=lf_size)
+    with tls_client(provider_simulator) as client:
+        client.login(LAB_USER, LAB_PASSWORD)
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            client.send_message(message)
+    assert refused.value.smtp_code == 552
+
+
+def test_wire_size_message_accepted(provider_simulator):
+    """A message of exactly the limit with CRLF ends is accepted when sent."""
+    from mailcourse.exercises.size_probes import message_of_size
+
+    message = message_of_size(provider_simulator.max_message_size)
+    with tls_client(provider_simulator) as client:
+        client.login(LAB_USER, LAB_PASSWORD)
+        refused = client.send_message(message)
+    assert refused == {}
 
 
 # Lesson 08

@@ -1,4 +1,10 @@
-"""Probe a student's size function with messages built around the SIZE limit."""
+"""Probe a student's size function with messages built around the SIZE limit.
+
+Sizes are wire sizes: the bytes ``smtplib.SMTP.send_message()`` announces in
+``MAIL FROM ... SIZE=``. In CPython 3.11 it flattens the message with
+``linesep="\\r\\n"``, so every line ends in CRLF and the size is larger than
+``len(message.as_bytes())``, which ends lines in LF.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +21,31 @@ LINE_LENGTH = 70
 MAX_SIZE_STEPS = 10
 
 
-def message_of_size(size: int) -> EmailMessage:
-    """Build an ASCII message whose ``as_bytes()`` is exactly ``size`` bytes long.
+def wire_size(message: EmailMessage) -> int:
+    """Return the size ``send_message()`` announces for a message without Bcc.
+
+    It is the length of the message with CRLF line ends. ``send_message()``
+    drops the Bcc header first, so a message with Bcc is sent a little smaller.
+    """
+    return len(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+
+
+def lf_size(message: EmailMessage) -> int:
+    """Return ``len(message.as_bytes())``, the size with LF line ends."""
+    return len(message.as_bytes())
+
+
+def message_of_size(
+    size: int, measure: Callable[[EmailMessage], int] = wire_size
+) -> EmailMessage:
+    """Build an ASCII message whose ``measure`` is exactly ``size`` bytes.
 
     Raises ``ValueError`` when the search does not reach ``size``.
     """
     characters = size
     for _ in range(MAX_SIZE_STEPS):
         message = _message_with_body("a" * characters)
-        missing = size - len(message.as_bytes())
+        missing = size - measure(message)
         if missing == 0:
             return message
         characters += missing
@@ -34,14 +56,14 @@ def accented_message_below(limit: int) -> EmailMessage:
     """Build a message of ñ letters that fits ``limit`` in bytes but not as text.
 
     With the default policy, ``as_string()`` of an 8bit UTF-8 body is longer
-    than ``as_bytes()``, so a function that measures the text returns False
-    for it. Raises ``ValueError`` if that stops being true.
+    than its bytes, so a function that measures the text returns False for
+    it. Raises ``ValueError`` if that stops being true.
     """
-    # Each line contains LINE_LENGTH two-byte letters and a newline.
-    letters = (limit - 2000) * LINE_LENGTH // (2 * LINE_LENGTH + 1)
+    # Each line contains LINE_LENGTH two-byte letters and a CRLF.
+    letters = (limit - 2000) * LINE_LENGTH // (2 * LINE_LENGTH + 2)
     message = _message_with_body("ñ" * letters)
-    if len(message.as_bytes()) > limit or len(message.as_string()) <= limit:
-        raise ValueError("as_string() of the probe is not longer than as_bytes()")
+    if wire_size(message) > limit or len(message.as_string()) <= limit:
+        raise ValueError("as_string() of the probe is not longer than its bytes")
     return message
 
 
@@ -61,7 +83,7 @@ def check_fits_function(
     simulator: Any,
     feedback: FeedbackList,
 ) -> None:
-    """Call ``fits`` on a live connection to ``simulator`` with four probes."""
+    """Call ``fits`` on a live connection to ``simulator`` with five probes."""
     with smtplib.SMTP_SSL(
         simulator.host,
         simulator.tls_port,
@@ -79,6 +101,7 @@ def _probes(limit: int) -> list[tuple[str, EmailMessage, bool, str]]:
     small = _message_with_body("Hola.")
     at_limit = message_of_size(limit)
     above = message_of_size(limit + 1)
+    lf_at_limit = message_of_size(limit, measure=lf_size)
     accented = accented_message_below(limit)
     return [
         ("un mensaje corto", small, True, "Compara el tamaño con <=."),
@@ -93,14 +116,22 @@ def _probes(limit: int) -> list[tuple[str, EmailMessage, bool, str]]:
             above,
             False,
             "Lee el límite de conexion.esmtp_features[\"size\"] y compáralo "
-            "con len(mensaje.as_bytes()).",
+            "con el tamaño del mensaje con saltos de línea CRLF.",
+        ),
+        (
+            "un mensaje que cabe con saltos de línea LF pero no con CRLF",
+            lf_at_limit,
+            False,
+            "send_message() transmite cada línea terminada en CRLF (\\r\\n), "
+            "que ocupa un byte más que LF. Mide len(mensaje.as_bytes("
+            "policy=mensaje.policy.clone(linesep=\"\\r\\n\"))).",
         ),
         (
             "un mensaje con ñ que en bytes cabe",
             accented,
             True,
-            "Cuenta bytes, no caracteres: usa len(mensaje.as_bytes()), no "
-            "as_string() ni str().",
+            "Cuenta bytes, no caracteres: usa as_bytes() con saltos de línea "
+            "CRLF, no as_string() ni str().",
         ),
     ]
 
