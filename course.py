@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -96,8 +97,17 @@ def first_notebook() -> Path:
 
 
 def run_in_venv(arguments: list[str]) -> int:
+    """Run the environment's Python; Ctrl+C is left to that program alone."""
     command = [str(venv_python()), *arguments]
-    return subprocess.run(command, cwd=ROOT).returncode
+    process = subprocess.Popen(command, cwd=ROOT)
+    # The terminal sends Ctrl+C to this script and to the child. Jupyter
+    # answers it by asking whether to stop, so this script must not die first
+    # with a traceback.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return process.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def command_lab(arguments: list[str]) -> int:

@@ -133,13 +133,11 @@ def test_widget_state_holds_no_password(notebook):
     assert ACCENT_PASSWORD not in state_text
 
 
-def test_stored_password_boxes_empty(notebook):
-    models = stored_widget_state(notebook).values()
-    if not models:
-        pytest.skip("the notebook stores no widget state, so no password box")
-    passwords = [model for model in models if model["model_name"] == "PasswordModel"]
-    assert len(passwords) == 1
-    assert passwords[0]["state"].get("value", "") == ""
+def test_notebook_stores_no_widget_state(notebook):
+    # The build leaves widget state out (authoring.py), so no password box,
+    # filled or not, can be saved with the lesson. The browser test checks
+    # a notebook saved by JupyterLab with widget state on.
+    assert stored_widget_state(notebook) == {}
 
 
 def test_lesson_names_no_secret():

@@ -142,3 +142,26 @@ def test_stop_all_servers_stops_each():
     start_local_server()
     stop_all_servers()
     assert running_servers() == []
+
+
+def test_recipient_without_domain_refused(local_server, smtp_client):
+    message = make_message(to="luis.ejemplo.test")
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as caught:
+        smtp_client.send_message(message)
+    code, reply = caught.value.recipients["luis.ejemplo.test"]
+    assert code == 553
+    assert b"Bad recipient address syntax" in reply
+    assert len(local_server.inbox) == 0
+
+
+def test_sender_without_domain_refused(local_server, smtp_client):
+    with pytest.raises(smtplib.SMTPSenderRefused) as caught:
+        smtp_client.send_message(make_message(sender="ana"))
+    assert caught.value.smtp_code == 553
+    assert len(local_server.inbox) == 0
+
+
+def test_empty_sender_accepted(local_server, smtp_client):
+    refused = smtp_client.sendmail("", ["luis@ejemplo.test"], b"Subject: aviso\r\n\r\nx")
+    assert refused == {}
+    assert local_server.inbox.latest().envelope_sender == ""

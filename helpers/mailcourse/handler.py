@@ -17,6 +17,15 @@ log = logging.getLogger(__name__)
 
 RecipientRule = Callable[[str], bool]
 
+BAD_SENDER_REPLY = "553 5.1.7 Bad sender address syntax"
+BAD_RECIPIENT_REPLY = "553 5.1.3 Bad recipient address syntax"
+
+
+def is_full_address(address: str) -> bool:
+    """Return true for ``local@domain``, the form real servers insist on."""
+    local_part, at, domain = address.rpartition("@")
+    return bool(at and local_part and domain and not domain.startswith("."))
+
 
 class CourseHandler:
     """Store each message in a :class:`MaildirStore`, refusing chosen recipients.
@@ -34,6 +43,22 @@ class CourseHandler:
         self.refuse_recipient = refuse_recipient
         self.delivered_count = 0
 
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        # The empty sender <> is valid: bounces use it.
+        if address not in ("", "<>") and not is_full_address(address):
+            log.info("rejected sender %r from %s", address, session.peer)
+            return BAD_SENDER_REPLY
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(
         self,
         server: SMTP,
@@ -42,6 +67,11 @@ class CourseHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        # A real server refuses "luis.ejemplo.test"; so does the course's, so
+        # that the mistake shows up in the lessons too.
+        if not is_full_address(address):
+            log.info("rejected recipient %r from %s", address, session.peer)
+            return BAD_RECIPIENT_REPLY
         if self.refuse_recipient is not None and self.refuse_recipient(address):
             log.info("refused recipient %s from %s", address, session.peer)
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"

@@ -119,9 +119,9 @@ class ProviderHandler(CourseHandler):
         if not session.authenticated:
             log.info("rejected MAIL without AUTH from %s", session.peer)
             return AUTH_REQUIRED_REPLY
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return "250 OK"
+        return await super().handle_MAIL(
+            server, session, envelope, address, mail_options
+        )
 
 
 @dataclass(frozen=True)
