@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXEMPT_CELLS: set[tuple[str, str]] = {
     ("05-depurar.ipynb", "05-021"),  # raw debug dialogue with AUTH PLAIN
     ("05-depurar.ipynb", "05-024"),  # decoding that base64 payload
-    ("06-autenticacion.ipynb", "06-019"),  # print(clave): a plain string
+    ("06-autenticacion.ipynb", "06-019"),  # print(clave), only for the lab one
 }
 
 BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
@@ -168,3 +168,22 @@ def test_test_logs_hold_no_secret(tmp_path):
     text = log_file.read_text(encoding="utf-8")
     assert "stored message" in text
     assert leaks(text, known_secrets()) == []
+
+
+def run_exempt_print_cell(clave: str, capsys) -> str:
+    """Run the ``print(clave)`` cell of lesson 06 with ``clave`` and return stdout."""
+    content = json.loads((ROOT / "notebooks" / "06-autenticacion.ipynb").read_text())
+    cell = next(cell for cell in content["cells"] if cell.get("id") == "06-019")
+    exec("".join(cell["source"]), {"clave": clave, "LAB_PASSWORD": LAB_PASSWORD})
+    return capsys.readouterr().out
+
+
+def test_print_cell_shows_lab_password(capsys):
+    assert LAB_PASSWORD in run_exempt_print_cell(LAB_PASSWORD, capsys)
+
+
+def test_print_cell_hides_other_password(capsys):
+    typed = "mi-clave-de-verdad-2026"
+    output = run_exempt_print_cell(typed, capsys)
+    assert typed not in output
+    assert "No la imprimo" in output
