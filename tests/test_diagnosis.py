@@ -381,6 +381,34 @@ def test_used_after_quit(local_server):
     assert "with" in diagnosis.fix
 
 
+
+def test_never_connected_not_closed():
+    client = smtplib.SMTP()  # No host given, so nothing is connected.
+    with pytest.raises(smtplib.SMTPServerDisconnected) as raised:
+        client.send_message(make_message())
+    diagnosis = diagnose(raised.value)
+    assert diagnosis.kind == kinds.NEVER_CONNECTED
+    assert "cerrar" not in diagnosis.cause
+    assert "connect(" in diagnosis.fix
+
+
+def test_closed_after_explicit_connect(local_server):
+    client = smtplib.SMTP()
+    client.connect(local_server.host, local_server.port)
+    client.quit()
+    with pytest.raises(smtplib.SMTPServerDisconnected) as raised:
+        client.send_message(make_message())
+    diagnosis = diagnose(raised.value)
+    assert diagnosis.kind == kinds.NOT_CONNECTED
+    assert "cerrada" in diagnosis.title
+
+
+def test_disconnected_built_by_hand():
+    error = smtplib.SMTPServerDisconnected("please run connect() first")
+    diagnosis = diagnose(error)
+    assert diagnosis.kind == kinds.NOT_CONNECTED
+    assert "no se llegó a conectar" in diagnosis.cause
+
 # TLS
 
 
@@ -450,6 +478,26 @@ def test_hostname_mismatch(server_for_other_name):
     assert diagnosis.kind == kinds.HOSTNAME_MISMATCH
     assert "127.0.0.1" in diagnosis.title
     assert "nombre exacto" in diagnosis.fix
+
+
+def test_smtp_ssl_on_course_server(course_server):
+    with pytest.raises(ssl.SSLError) as raised:
+        smtplib.SMTP_SSL(course_server.host, course_server.port, timeout=10)
+    diagnosis = diagnose(
+        raised.value, host=course_server.host, port=course_server.port, security="tls"
+    )
+    assert diagnosis.kind == kinds.TLS_ON_COURSE_SERVER
+    assert "smtplib.SMTP(servidor.host, servidor.port)" in diagnosis.fix
+    assert "sin starttls()" in diagnosis.fix
+    assert "después starttls(" not in diagnosis.fix
+
+
+def test_smtp_ssl_unregistered_loopback_server(local_server):
+    # Built from its class, this server is not in running_servers().
+    with pytest.raises(ssl.SSLError) as raised:
+        smtplib.SMTP_SSL(local_server.host, local_server.port, timeout=10)
+    diagnosis = diagnose(raised.value, host=local_server.host, port=local_server.port)
+    assert diagnosis.kind == kinds.SSL_ON_STARTTLS_PORT
 
 
 def test_starttls_on_course_server(course_server):
@@ -696,6 +744,26 @@ def test_nothing_refused(logged_in):
     assert diagnose(refused).kind == kinds.ALL_RECIPIENTS_ACCEPTED
 
 
+def test_no_recipients_explained(course_server):
+    message = make_message()
+    del message["To"]
+    with smtplib.SMTP(course_server.host, course_server.port, timeout=10) as client:
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as raised:
+            client.send_message(message)
+    assert raised.value.recipients == {}
+    diagnosis = diagnose(raised.value)
+    assert diagnosis.kind == kinds.NO_RECIPIENTS
+    assert "To, Cc y Bcc" in diagnosis.cause
+    assert "mensaje['To']" in diagnosis.fix
+    assert ". ." not in str(diagnosis)
+
+
+def test_refused_recipients_text_clean(logged_in):
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as raised:
+        logged_in.send_message(make_message(sender=LAB_USER, to=REFUSED))
+    assert ". ." not in str(diagnose(raised.value))
+
+
 def test_sender_refused(start_server):
     controller = start_server(
         ScriptedHandler(
@@ -792,6 +860,97 @@ def test_other_reply_code(start_server):
     assert "permanentes" in diagnosis.cause
 
 
+# The cell's own Python code
+
+SMTP_ADVICE = ("set_debuglevel", "starttls", "SMTP_SSL", "puerto", "seguridad")
+
+
+def raised_by(code: str, namespace: dict | None = None) -> BaseException:
+    """Run ``code`` as a notebook cell would and return what it raised."""
+    with pytest.raises(Exception) as raised:
+        exec(code, {} if namespace is None else namespace)
+    return raised.value
+
+
+def assert_no_smtp_advice(diagnosis: Diagnosis) -> None:
+    text = f"{diagnosis.cause} {diagnosis.fix}"
+    for advice in SMTP_ADVICE:
+        assert advice not in text, advice
+
+
+def test_missing_attachment_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    error = raised_by(
+        "from pathlib import Path\ncontenido = Path('informe.pdf').read_bytes()"
+    )
+    diagnosis = diagnose(error, host="127.0.0.1", port=2525)
+    assert diagnosis.kind == kinds.FILE_NOT_FOUND
+    assert "'informe.pdf'" in diagnosis.title
+    assert str(tmp_path) in diagnosis.cause
+    assert "carpeta del cuaderno" in diagnosis.cause
+    assert_no_smtp_advice(diagnosis)
+
+
+def test_undefined_name_explained():
+    error = raised_by("conexion.send_message(mensaje)")
+    diagnosis = diagnose(error)
+    assert diagnosis.kind == kinds.NAME_NOT_DEFINED
+    assert "'conexion'" in diagnosis.title
+    assert "NameError: name 'conexion' is not defined" in diagnosis.cause
+    assert_no_smtp_advice(diagnosis)
+
+
+def test_duplicate_subject_explained():
+    error = raised_by(
+        "mensaje = make_message()\nmensaje['Subject'] = 'Otro asunto'",
+        {"make_message": make_message},
+    )
+    diagnosis = diagnose(error)
+    assert diagnosis.kind == kinds.DUPLICATE_HEADER
+    assert "Subject" in diagnosis.title
+    assert "replace_header('Subject'" in diagnosis.fix
+    assert_no_smtp_advice(diagnosis)
+
+
+def test_header_line_break_explained():
+    error = raised_by(
+        "from email.message import EmailMessage\n"
+        "EmailMessage()['Subject'] = 'Informe\\nde enero'"
+    )
+    diagnosis = diagnose(error)
+    assert diagnosis.kind == kinds.HEADER_LINE_BREAK
+    assert "linefeed or carriage return" in diagnosis.cause
+    assert_no_smtp_advice(diagnosis)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "mensaje.add_attachment(b'%PDF-1.4')",
+        "mensaje.add_attachment('hola', maintype='text', subtype='plain')",
+        "mensaje.add_attachment(Path('informe.pdf'))",
+    ],
+)
+def test_attachment_arguments_explained(call):
+    error = raised_by(
+        "from email.message import EmailMessage\nfrom pathlib import Path\n"
+        f"mensaje = EmailMessage()\n{call}"
+    )
+    diagnosis = diagnose(error)
+    assert diagnosis.kind == kinds.ATTACHMENT_ARGUMENTS
+    assert "maintype='application'" in diagnosis.fix
+    assert_no_smtp_advice(diagnosis)
+
+
+def test_other_python_error_explained():
+    error = raised_by("tamano = int('veinte')")
+    diagnosis = diagnose(error, host="127.0.0.1", port=2525)
+    assert diagnosis.kind == kinds.PYTHON_ERROR
+    assert "ValueError: invalid literal" in diagnosis.cause
+    assert "última línea" in diagnosis.cause
+    assert_no_smtp_advice(diagnosis)
+
+
 # Anything else
 
 
@@ -814,7 +973,8 @@ def test_unknown_error_hides_secret():
 
 def test_settings_password_hidden():
     settings = ConnectionSettings("127.0.0.1", 2525, "none", LAB_USER, LAB_PASSWORD)
-    diagnosis = diagnose(RuntimeError(f"eco {LAB_PASSWORD}"), settings=settings)
+    error = smtplib.SMTPException(f"eco {LAB_PASSWORD}")
+    diagnosis = diagnose(error, settings=settings)
     assert LAB_PASSWORD not in str(diagnosis)
     assert "127.0.0.1:2525" in diagnosis.fix
 
@@ -838,10 +998,25 @@ def test_html_escapes_values():
 
 
 def test_explain_prints_outside_jupyter(capsys):
-    diagnosis = explain(resolver_error_unknown_name(), host="smtp.gmial.com")
+    error = resolver_error_unknown_name()
+    explain(error, host="smtp.gmial.com")
     output = capsys.readouterr().out
-    assert diagnosis.kind == kinds.HOST_NOT_FOUND
-    assert diagnosis.title in output
+    assert diagnose(error, host="smtp.gmial.com").title in output
+
+
+def test_explain_returns_none(capsys):
+    assert explain(resolver_error_unknown_name()) is None
+
+
+def test_explain_none_is_friendly(capsys):
+    explain(None)
+    output = capsys.readouterr().out
+    assert "No hay ningún error que explicar" in output
+    assert "sys.last_value" in output
+
+
+def test_diagnose_none_kind():
+    assert diagnose(None).kind == kinds.NO_ERROR
 
 
 EXPLAIN_IN_KERNEL = """
@@ -875,3 +1050,26 @@ def test_explain_displays_html_in_kernel():
     assert "Conexión rechazada" in displays[0]["text/html"]
     streams = [m for m in messages if m["msg_type"] == "stream"]
     assert streams == [], json.dumps(streams)
+
+
+EXPLAIN_LAST_LINE = """
+from mailcourse.diagnosis import explain
+explain(ValueError("valor de prueba"))
+"""
+
+
+def test_explain_last_line_shows_once():
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        messages = []
+        client.execute_interactive(
+            EXPLAIN_LAST_LINE, timeout=60, output_hook=messages.append
+        )
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    types = [m["msg_type"] for m in messages]
+    assert types.count("display_data") == 1
+    assert "execute_result" not in types

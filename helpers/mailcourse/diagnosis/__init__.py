@@ -4,14 +4,16 @@
 raised by ``smtplib``, ``ssl`` or ``socket`` (or the dict of refused
 recipients that ``send_message()`` returns) into a :class:`Diagnosis` with a
 title, the cause and the fix, naming the host, port or address involved when
-known. ``explain()`` also displays it in the notebook. AUTH payloads and
+known. ``explain()`` displays it in the notebook instead. AUTH payloads and
 every credential passed in ``secrets`` or ``settings`` are removed from the
 texts.
 
 There is one module of rules per stage: :mod:`.connection`,
-:mod:`.authentication` and :mod:`.sending`. The rules are tried in order and
-the first that recognises the error wins. An error that none recognises gets
-a generic explanation with its type and message.
+:mod:`.authentication` and :mod:`.sending`, and :mod:`.python_errors` for
+errors of the cell's own code (missing file, undefined name, bad header),
+which get no SMTP advice. The rules are tried in order and the first that
+recognises the error wins. An error that none recognises gets a generic
+explanation with its type and message.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import authentication, connection, kinds, sending
+from . import authentication, connection, kinds, python_errors, sending
 from ..settings import ConnectionSettings, SettingsError, normalize_security
 from .model import Context, Diagnosis, error_summary
 from .sending import diagnose_refused
@@ -34,11 +36,13 @@ _RULES = (
     *authentication.RULES,
     *sending.RULES,
     sending.diagnose_response,
+    *python_errors.RULES,
+    python_errors.diagnose_python_error,
 )
 
 
 def diagnose(
-    error: BaseException | Mapping[str, Any],
+    error: BaseException | Mapping[str, Any] | None,
     *,
     host: str | None = None,
     port: int | None = None,
@@ -54,8 +58,11 @@ def diagnose(
     :class:`~mailcourse.settings.ConnectionSettings` passed as ``settings``
     fills the ones not given and adds its password to ``secrets``. Every
     value in ``secrets`` is removed from the texts. An error that no rule
-    recognises gets the generic kind ``"unknown"``.
+    recognises gets the generic kind ``"unknown"``, and None (no error yet)
+    the kind ``"no-error"``.
     """
+    if error is None:
+        return _no_error()
     context = _build_context(host, port, security, settings, secrets)
     if isinstance(error, Mapping):
         return sending.refused_recipients(error, context)
@@ -109,21 +116,38 @@ def _unknown(error: BaseException, context: Context) -> Diagnosis:
     )
 
 
-def explain(
-    error: BaseException | Mapping[str, Any],
-    **context: Any,
-) -> Diagnosis:
-    """Display the diagnosis of ``error`` and return it.
+def _no_error() -> Diagnosis:
+    return Diagnosis(
+        kind=kinds.NO_ERROR,
+        title="No hay ningún error que explicar",
+        cause=(
+            "Has pasado None en lugar de un error. Pasa cuando ninguna celda "
+            "ha fallado todavía, o cuando la variable del error se quedó "
+            "vacía. Python solo guarda sys.last_value después de que una "
+            "celda falle."
+        ),
+        fix=(
+            "Ejecuta primero la celda que falla y, después, explain(sys."
+            "last_value). O captura el error donde ocurre: try: ... except "
+            "Exception as error: explain(error)."
+        ),
+    )
 
-    Takes the same keyword arguments as :func:`diagnose`. In Jupyter the
-    diagnosis is shown as HTML through ``IPython.display``; elsewhere it is
-    printed. At the end of a cell, write ``explain(error);`` (with a
-    semicolon) so the returned value is not displayed a second time.
+
+def explain(
+    error: BaseException | Mapping[str, Any] | None,
+    **context: Any,
+) -> None:
+    """Display the diagnosis of ``error``; use :func:`diagnose` to get it.
+
+    Takes the same arguments as :func:`diagnose`, None included. In Jupyter
+    the diagnosis is shown as HTML through ``IPython.display``; elsewhere it
+    is printed. It returns None so that, as the last line of a cell, the
+    diagnosis is not displayed a second time as the cell's value.
     """
     diagnosis = diagnose(error, **context)
     if not _display_in_notebook(diagnosis):
         print(diagnosis)
-    return diagnosis
 
 
 def _display_in_notebook(diagnosis: Diagnosis) -> bool:

@@ -8,7 +8,7 @@ import socket
 import ssl
 
 from . import kinds
-from .model import Context, Diagnosis, error_summary, reply_text
+from .model import Context, Diagnosis, error_summary, reply_text, smtp_client_in
 
 # OpenSSL's verify code for a certificate that does not name the host.
 X509_V_ERR_HOSTNAME_MISMATCH = 62
@@ -213,16 +213,52 @@ def diagnose_disconnected(error: BaseException, context: Context) -> Diagnosis |
 
 
 def _not_connected(error: BaseException, context: Context) -> Diagnosis:
-    return Diagnosis(
-        kind=kinds.NOT_CONNECTED,
-        title="La conexión ya estaba cerrada",
-        cause=(
+    client = smtp_client_in(error)
+    if client is not None and "sock" not in vars(client):
+        return _never_connected(error, context)
+    if client is None:
+        # A hand-built exception: the connection may never have opened.
+        title = "La conexión no está abierta"
+        cause = (
+            "Has usado un objeto SMTP sin conexión abierta: o no se llegó a "
+            "conectar (smtplib.SMTP() sin servidor), o ya estaba cerrada tras "
+            "quit() o close(), o fuera del bloque with que la abrió."
+        )
+    else:
+        title = "La conexión ya estaba cerrada"
+        cause = (
             "Has usado el objeto SMTP después de cerrar la conexión: tras "
             "quit() o close(), o fuera del bloque with que la abrió."
-        ),
+        )
+    return Diagnosis(
+        kind=kinds.NOT_CONNECTED,
+        title=title,
+        cause=cause,
         fix=(
             "Crea una conexión nueva (smtplib.SMTP(...) o SMTP_SSL(...)) y "
             "pon todas las órdenes dentro del mismo bloque with."
+        ),
+        details=error_summary(error, context),
+    )
+
+
+def _never_connected(error: BaseException, context: Context) -> Diagnosis:
+    # smtplib.SMTP() connects only when it gets a host. connect() is the first
+    # method that stores a socket on the instance, and close() stores None.
+    return Diagnosis(
+        kind=kinds.NEVER_CONNECTED,
+        title="La conexión no se llegó a abrir",
+        cause=(
+            "El objeto SMTP se creó sin servidor (smtplib.SMTP() sin "
+            "argumentos) y nunca se ha conectado, así que no hay con quién "
+            "hablar. smtplib solo conecta al crear el objeto si le das el "
+            "servidor."
+        ),
+        fix=(
+            "Pasa el servidor y el puerto al crearlo, por ejemplo "
+            "smtplib.SMTP(servidor.host, servidor.port) con el servidor del "
+            "curso, o llama antes a conexion.connect(servidor.host, "
+            "servidor.port)."
         ),
         details=error_summary(error, context),
     )
@@ -354,6 +390,8 @@ def diagnose_ssl_error(error: BaseException, context: Context) -> Diagnosis | No
 
 
 def _ssl_on_starttls_port(error: BaseException, context: Context) -> Diagnosis:
+    if context.course_server_role() == "local":
+        return _tls_on_course_server(error, context)
     port = f"El puerto {context.port}" if context.port else "Ese puerto"
     like_587 = "" if context.port == 587 else " (como el 587)"
     return Diagnosis(
@@ -369,6 +407,26 @@ def _ssl_on_starttls_port(error: BaseException, context: Context) -> Diagnosis:
             "Para ese puerto usa smtplib.SMTP(servidor, puerto) y después "
             "starttls(context=contexto). Si prefieres SMTP_SSL, conéctate al "
             "puerto de TLS implícito (465)."
+        ),
+        details=error_summary(error, context),
+    )
+
+
+def _tls_on_course_server(error: BaseException, context: Context) -> Diagnosis:
+    return Diagnosis(
+        kind=kinds.TLS_ON_COURSE_SERVER,
+        title="SMTP_SSL contra el servidor del curso, que no cifra",
+        cause=(
+            f"En {context.address} escucha el servidor del curso. No cifra "
+            "nada, ni desde el principio (SMTP_SSL) ni después (STARTTLS), "
+            "porque solo escucha en tu ordenador. Saluda con texto normal "
+            "(«220 ...»), y SMTP_SSL, que espera TLS, se queja de un "
+            "«wrong version number»."
+        ),
+        fix=(
+            "Conéctate con smtplib.SMTP(servidor.host, servidor.port), sin "
+            "SMTP_SSL y sin starttls(). Para practicar el cifrado, usa el "
+            "simulador de proveedor (start_provider_simulator())."
         ),
         details=error_summary(error, context),
     )

@@ -12,10 +12,12 @@ NETWORK_UNREACHABLE = "network-unreachable"
 PLAIN_ON_TLS_PORT = "plain-on-tls-port"
 SERVER_DISCONNECTED = "server-disconnected"
 NOT_CONNECTED = "not-connected"
+NEVER_CONNECTED = "never-connected"
 CONNECT_REJECTED = "connect-rejected"
 
 # TLS
 SSL_ON_STARTTLS_PORT = "ssl-on-starttls-port"
+TLS_ON_COURSE_SERVER = "tls-on-course-server"
 CERTIFICATE_NOT_TRUSTED = "certificate-verify-failed"
 HOSTNAME_MISMATCH = "hostname-mismatch"
 STARTTLS_NOT_OFFERED = "starttls-not-offered"
@@ -33,6 +35,7 @@ NON_ASCII_CREDENTIALS = "non-ascii-credentials"
 AUTH_REQUIRED = "auth-required"
 
 # Sending
+NO_RECIPIENTS = "no-recipients"
 ALL_RECIPIENTS_REFUSED = "recipients-refused"
 SOME_RECIPIENTS_REFUSED = "some-recipients-refused"
 ALL_RECIPIENTS_ACCEPTED = "all-accepted"
@@ -42,6 +45,15 @@ SMTPUTF8_REQUIRED = "smtputf8-required"
 MESSAGE_NOT_ASCII = "message-not-ascii"
 DATA_REFUSED = "data-refused"
 
+# The cell's own Python code
+FILE_NOT_FOUND = "file-not-found"
+NAME_NOT_DEFINED = "name-not-defined"
+DUPLICATE_HEADER = "duplicate-header"
+HEADER_LINE_BREAK = "header-line-break"
+ATTACHMENT_ARGUMENTS = "attachment-arguments"
+PYTHON_ERROR = "python-error"
+
 # Anything else
 SERVER_REPLY = "server-reply"
 UNKNOWN = "unknown"
+NO_ERROR = "no-error"

@@ -160,6 +160,24 @@ def smtplib_functions(error: BaseException) -> list[str]:
     return [frame.name for frame in frames if frame.filename == smtplib.__file__]
 
 
+def smtp_client_in(error: BaseException) -> smtplib.SMTP | None:
+    """Return the ``smtplib.SMTP`` object whose method raised ``error``, if any.
+
+    It is the ``self`` of the innermost smtplib frame in the traceback, so an
+    exception built by hand (no traceback) gives None.
+    """
+    client = None
+    trace = error.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code.co_filename == smtplib.__file__:
+            candidate = frame.f_locals.get("self")
+            if isinstance(candidate, smtplib.SMTP):
+                client = candidate
+        trace = trace.tb_next
+    return client
+
+
 def reply_text(response: object) -> str:
     """Return a server reply (bytes or str, as smtplib stores it) as one line."""
     if isinstance(response, bytes):

@@ -90,6 +90,8 @@ def diagnose_recipients_refused(
 ) -> Diagnosis | None:
     if not isinstance(error, smtplib.SMTPRecipientsRefused):
         return None
+    if not error.recipients:
+        return _no_recipients(error, context)
     lines = _recipient_lines(error.recipients, context)
     codes = {code for code, _ in error.recipients.values()}
     if codes == {530}:
@@ -107,6 +109,27 @@ def diagnose_recipients_refused(
             "inicia sesión con login() antes de enviar."
         ),
         details=context.clean(repr(error.recipients)),
+    )
+
+
+def _no_recipients(error: BaseException, context: Context) -> Diagnosis:
+    # sendmail() raises SMTPRecipientsRefused({}) when it has no address to
+    # send RCPT TO for, because zero refused out of zero counts as all refused.
+    return Diagnosis(
+        kind=kinds.NO_RECIPIENTS,
+        title="El mensaje no tiene destinatarios",
+        cause=(
+            "send_message() toma los destinatarios de las cabeceras To, Cc y "
+            "Bcc, y el mensaje no tiene ninguna, así que no hay a quién "
+            "enviarlo. El servidor no ha rechazado nada: no ha llegado a "
+            "recibir ninguna dirección."
+        ),
+        fix=(
+            "Añade al menos un destinatario antes de enviar, por ejemplo "
+            "mensaje['To'] = 'ana@ejemplo.test' (o Cc, o Bcc). Con sendmail(), "
+            "pasa la lista de direcciones como segundo argumento."
+        ),
+        details=error_summary(error, context),
     )
 
 
