@@ -6,6 +6,7 @@ import os
 import smtplib
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -14,6 +15,7 @@ from mailcourse.client import send
 from mailcourse.settings import (
     ConnectionSettings,
     SettingsError,
+    SettingsWarning,
     load_settings,
     normalize_security,
     password_from_prompt_or_env,
@@ -160,6 +162,126 @@ def test_env_line_error_hides_content(tmp_path):
         read_env_file(path)
     assert "línea 2" in str(raised.value)
     assert SECRET not in str(raised.value)
+
+
+def test_byte_order_mark_stripped(tmp_path):
+    path = tmp_path / ".env"
+    path.write_bytes(b"\xef\xbb\xbfMAILCOURSE_SMTP_HOST=smtp.gmail.com\n")
+    values = read_env_file(path)
+    assert values == {"MAILCOURSE_SMTP_HOST": "smtp.gmail.com"}
+
+
+def test_byte_order_mark_settings_load(tmp_path):
+    path = tmp_path / ".env"
+    path.write_bytes(b"\xef\xbb\xbfMAILCOURSE_SMTP_HOST=smtp.gmail.com\n")
+    settings = load_settings(path, environ={})
+    assert settings.host == "smtp.gmail.com"
+
+
+def test_unknown_key_warning_names_keys(tmp_path):
+    path = write_env(
+        tmp_path,
+        "MAILCOURSE_SMTP_HOST=smtp.gmail.com\n"
+        "MAILCOURSE_SMTP_USUARIO=ana@gmail.com\n",
+    )
+    with pytest.warns(SettingsWarning) as recorded:
+        load_settings(path, environ={})
+    message = str(recorded[0].message)
+    assert "MAILCOURSE_SMTP_USUARIO" in message
+    assert "¿Querías decir MAILCOURSE_SMTP_USER?" in message
+    assert "MAILCOURSE_SMTP_PASSWORD" in message
+    assert "MAILCOURSE_SMTP_TIMEOUT" in message
+
+
+def test_unknown_key_warning_hides_value(tmp_path):
+    path = write_env(
+        tmp_path,
+        "MAILCOURSE_SMTP_HOST=smtp.gmail.com\n"
+        f"MAILCOURSE_SMTP_CLAVE={SECRET}\n",
+    )
+    with pytest.warns(SettingsWarning) as recorded:
+        load_settings(path, environ={})
+    message = str(recorded[0].message)
+    assert "MAILCOURSE_SMTP_CLAVE" in message
+    assert SECRET not in message
+
+
+def test_unknown_environment_key_warns(tmp_path):
+    environ = {"MAILCOURSE_SMTP_HOST": "smtp.gmail.com", "MAILCOURSE_SMTP_PUERTO": "1"}
+    with pytest.warns(SettingsWarning, match="MAILCOURSE_SMTP_PUERTO"):
+        load_settings(tmp_path / ".env", environ=environ)
+
+
+def test_env_txt_named_when_missing(tmp_path):
+    (tmp_path / ".env.txt").write_text("MAILCOURSE_SMTP_HOST=smtp.gmail.com\n")
+    with pytest.warns(SettingsWarning) as recorded:
+        settings = load_settings(tmp_path / ".env", environ={})
+    assert settings is None
+    assert ".env.txt" in str(recorded[0].message)
+    assert "Bloc de notas" in str(recorded[0].message)
+
+
+def test_env_txt_ignored_when_env_exists(tmp_path):
+    path = write_env(tmp_path, "MAILCOURSE_SMTP_HOST=smtp.gmail.com\n")
+    (tmp_path / ".env.txt").write_text("MAILCOURSE_SMTP_HOST=smtp.mail.me.com\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SettingsWarning)
+        settings = load_settings(path, environ={})
+    assert settings.host == "smtp.gmail.com"
+
+
+def test_password_prompt_names_env_txt(tmp_path, monkeypatch):
+    (tmp_path / ".env.txt").write_text(f"MAILCOURSE_SMTP_PASSWORD={SECRET}\n")
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "tecleada")
+    with pytest.warns(SettingsWarning, match=r"\.env\.txt") as recorded:
+        password_from_prompt_or_env(env_file=tmp_path / ".env")
+    assert SECRET not in str(recorded[0].message)
+
+
+@pytest.mark.parametrize(
+    ("port", "security", "expected_words"),
+    [
+        ("587", "tls", ["587", "wrong version number", "=starttls"]),
+        ("465", "starttls", ["465", "primer byte", "=tls"]),
+        ("587", "none", ["587", "=starttls"]),
+    ],
+)
+def test_port_security_mismatch_warns(tmp_path, port, security, expected_words):
+    environ = {
+        "MAILCOURSE_SMTP_HOST": "mail.ejemplo.test",
+        "MAILCOURSE_SMTP_PORT": port,
+        "MAILCOURSE_SMTP_SECURITY": security,
+    }
+    with pytest.warns(SettingsWarning) as recorded:
+        load_settings(tmp_path / ".env", environ=environ)
+    for word in expected_words:
+        assert word in str(recorded[0].message)
+
+
+@pytest.mark.parametrize(("port", "security"), [("587", "starttls"), ("465", "tls")])
+def test_matching_port_security_silent(tmp_path, port, security):
+    environ = {
+        "MAILCOURSE_SMTP_HOST": "mail.ejemplo.test",
+        "MAILCOURSE_SMTP_PORT": port,
+        "MAILCOURSE_SMTP_SECURITY": security,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SettingsWarning)
+        settings = load_settings(tmp_path / ".env", environ=environ)
+    assert settings.port == int(port)
+
+
+def test_mismatch_warning_hides_password(tmp_path):
+    environ = {
+        "MAILCOURSE_SMTP_HOST": "smtp.gmail.com",
+        "MAILCOURSE_SMTP_PORT": "465",
+        "MAILCOURSE_SMTP_SECURITY": "starttls",
+        "MAILCOURSE_SMTP_USER": "ana@gmail.com",
+        "MAILCOURSE_SMTP_PASSWORD": SECRET,
+    }
+    with pytest.warns(SettingsWarning) as recorded:
+        load_settings(tmp_path / ".env", environ=environ)
+    assert SECRET not in str(recorded[0].message)
 
 
 # load_settings()

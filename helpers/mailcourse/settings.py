@@ -5,8 +5,10 @@ password out of the notebook: ``load_settings()`` reads the
 ``MAILCOURSE_SMTP_*`` variables, and ``password_from_prompt_or_env()``
 prompts for the password with ``getpass`` when it is not in the environment. Every
 validation error is a :class:`SettingsError` with a Spanish message that names
-the wrong value and the fix. The password never appears in ``repr()``,
-``str()`` or any error message.
+the wrong value and the fix. Settings that load but look wrong (an unknown
+``MAILCOURSE_SMTP_*`` key, a ``.env.txt`` file in place of ``.env``, a port
+that does not fit the security mode) give a :class:`SettingsWarning`. The
+password never appears in ``repr()``, ``str()``, any error or any warning.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import html
 import ipaddress
 import logging
 import os
+import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
@@ -54,10 +58,27 @@ DEFAULT_PORTS = {"starttls": 587, "tls": 465}
 PORT_SECURITY = {587: "starttls", 465: "tls"}
 # The port of a preset whose server picks a free port when it starts.
 PORT_OF_RUNNING_SERVER = 0
+# Spanish names students give to the keys, mapped to the key they meant.
+SPANISH_KEY_NAMES = {
+    "SERVIDOR": ENV_HOST,
+    "PUERTO": ENV_PORT,
+    "SEGURIDAD": ENV_SECURITY,
+    "USUARIO": ENV_USER,
+    "CONTRASENA": ENV_PASSWORD,
+    "CONTRASEÑA": ENV_PASSWORD,
+    "CLAVE": ENV_PASSWORD,
+}
+# Windows Notepad adds this suffix to ".env" unless the type "Todos los
+# archivos" is chosen when saving.
+NOTEPAD_SUFFIX = ".txt"
 
 
 class SettingsError(ValueError):
     """Raised when a setting is missing or invalid; the message is in Spanish."""
+
+
+class SettingsWarning(UserWarning):
+    """Issued when settings load but look wrong; the message is in Spanish."""
 
 
 def is_loopback(host: str) -> bool:
@@ -226,15 +247,17 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     """Parse ``KEY=value`` lines of a ``.env`` file into a dict.
 
     Blank lines and ``#`` comments are skipped, an ``export`` prefix is
-    accepted, and one pair of matching quotes around a value is removed. A
-    missing file gives an empty dict. Raises :class:`SettingsError` for a line
-    that is not a ``KEY=value`` pair.
+    accepted, one pair of matching quotes around a value is removed, and a
+    UTF-8 byte-order mark at the start (Windows Notepad writes one) is
+    dropped. A missing file gives an empty dict. Raises :class:`SettingsError`
+    for a line that is not a ``KEY=value`` pair.
     """
     env_path = Path(path)
     if not env_path.is_file():
         return {}
     values: dict[str, str] = {}
-    for number, line in enumerate(env_path.read_text(encoding="utf-8").splitlines(), 1):
+    text = env_path.read_text(encoding="utf-8-sig")
+    for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -258,11 +281,91 @@ def _unquote(value: str) -> str:
     return value
 
 
+def read_checked_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read ``path`` like :func:`read_env_file`, warning about likely mistakes.
+
+    Issues a :class:`SettingsWarning` when ``path`` is missing but the same
+    name ending in ``.txt`` exists, and one for each ``MAILCOURSE_SMTP_*`` key
+    the course does not read. Raises :class:`SettingsError` like
+    :func:`read_env_file`.
+    """
+    env_path = Path(path)
+    notepad_copy = env_path.with_name(env_path.name + NOTEPAD_SUFFIX)
+    if not env_path.is_file() and notepad_copy.is_file():
+        _warn(
+            f"No hay ningún archivo {env_path.name}, pero sí {notepad_copy.name}, "
+            "y el curso no lo lee. El Bloc de notas añade .txt al guardar: "
+            f"cambia el nombre a {env_path.name}, o guárdalo otra vez eligiendo "
+            "«Todos los archivos» en el tipo."
+        )
+    values = read_env_file(env_path)
+    warn_unknown_keys(values, f"el archivo {env_path.name}")
+    return values
+
+
+def warn_unknown_keys(values: Mapping[str, str], source: str) -> None:
+    """Warn about each ``MAILCOURSE_SMTP_*`` key in ``values`` the course ignores.
+
+    ``source`` names, in Spanish, where the keys come from. Only key names are
+    shown, never a value.
+    """
+    for key in values:
+        if not key.startswith(ENV_PREFIX) or key in ENV_VARIABLES:
+            continue
+        meant = SPANISH_KEY_NAMES.get(key[len(ENV_PREFIX) :].upper())
+        suggestion = f" ¿Querías decir {meant}?" if meant else ""
+        _warn(
+            f"En {source}, {key} no es un ajuste del curso y se ignora."
+            f"{suggestion} Los nombres válidos son: {', '.join(ENV_VARIABLES)}."
+        )
+
+
+def warn_port_security_mismatch(host: str, port: int, security: str) -> None:
+    """Warn when ``security`` does not fit ``port``, with the rule of the form.
+
+    The rule is :class:`~mailcourse.diagnosis.model.Context`'s: port 465 (or a
+    preset's or running simulator's TLS port) expects TLS from the first
+    byte, and port 587 (or a STARTTLS port) expects STARTTLS.
+    """
+    from .diagnosis.model import Context
+
+    context = Context(host=host, port=port, security=security)
+    if context.is_implicit_tls_port() and security != "tls":
+        _warn(
+            f"El puerto {port} espera TLS desde el primer byte, pero "
+            f"{ENV_SECURITY} es {security!r}: el servidor no contestaría. "
+            f"Pon {ENV_SECURITY}=tls, o usa el puerto de STARTTLS (587)."
+        )
+    elif context.is_starttls_port() and security == "tls":
+        _warn(
+            f"El puerto {port} empieza sin cifrar y pasa a TLS con STARTTLS, "
+            f"pero {ENV_SECURITY} es 'tls': la conexión fallaría con «wrong "
+            f"version number». Pon {ENV_SECURITY}=starttls, o usa el puerto 465."
+        )
+    elif context.is_starttls_port() and security == "none":
+        _warn(
+            f"El puerto {port} es de STARTTLS, pero {ENV_SECURITY} es 'none': "
+            "el servidor pide cifrar antes de aceptar nada. Pon "
+            f"{ENV_SECURITY}=starttls."
+        )
+
+
+def _warn(message: str) -> None:
+    """Issue a :class:`SettingsWarning` that points at the first caller outside."""
+    frame = sys._getframe()
+    level = 1
+    while frame.f_back is not None and frame.f_globals["__name__"] == __name__:
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, SettingsWarning, stacklevel=level)
+
+
 def _collect_values(
     env_file: str | os.PathLike[str] | None, environ: Mapping[str, str]
 ) -> dict[str, str]:
     """Merge the ``.env`` file and the environment; the environment wins."""
-    file_values = read_env_file(env_file) if env_file is not None else {}
+    file_values = read_checked_env_file(env_file) if env_file is not None else {}
+    warn_unknown_keys(environ, "las variables de entorno")
     merged: dict[str, str] = {}
     for name in ENV_VARIABLES:
         value = environ.get(name, file_values.get(name, ""))
@@ -284,12 +387,15 @@ def load_settings(
     it. Without a preset, a missing port follows the security mode (587 for
     STARTTLS, 465 for TLS) and a missing mode follows the port. Returns None
     when no variable is set. Raises :class:`SettingsError` when a value is
-    missing or invalid.
+    missing or invalid. Issues a :class:`SettingsWarning` for an unknown
+    ``MAILCOURSE_SMTP_*`` key, for a ``.env.txt`` file next to a missing
+    ``env_file``, and for a port that does not fit the security mode.
     """
     values = _collect_values(env_file, os.environ if environ is None else environ)
     if not values:
         return None
     host, port, security = _connection_values(values)
+    warn_port_security_mismatch(host, port, security)
     return ConnectionSettings(
         host=host,
         port=port,
@@ -367,8 +473,9 @@ def password_from_prompt_or_env(
     The variable wins when it is set and not empty, then the same name in
     ``env_file``, so notebooks run under nbval (where ``getpass`` fails at
     once) never prompt. Prints where the password came from, never the
-    password itself. Raises :class:`SettingsError` when neither contains it and
-    no prompt is possible, or when the typed password is empty.
+    password itself. Warns about ``env_file`` as :func:`read_checked_env_file`
+    does. Raises :class:`SettingsError` when neither contains it and no prompt
+    is possible, or when the typed password is empty.
     """
     from_environment = os.environ.get(variable, "")
     if from_environment:
@@ -377,7 +484,8 @@ def password_from_prompt_or_env(
         )
         log.info("password read from environment variable %s", variable)
         return from_environment
-    from_file = read_env_file(env_file).get(variable, "") if env_file else ""
+    file_values = read_checked_env_file(env_file) if env_file else {}
+    from_file = file_values.get(variable, "")
     if from_file:
         print(
             f"Contraseña leída de {variable} en el archivo {env_file} "
