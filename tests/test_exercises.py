@@ -150,6 +150,20 @@ def test_one_line_body_rejected():
     assert_rejected(check_exercise("01-1", message), "\\n")
 
 
+def test_one_line_body_singular():
+    message = invitation()
+    message.set_content("¡Hola a todos!\n", cte="quoted-printable")
+    texts = check_exercise("01-1", message).messages
+    assert any("El cuerpo tiene 1 línea con texto" in text for text in texts)
+
+
+def test_three_line_body_plural():
+    message = invitation()
+    message.set_content("¡Hola!\nEl lunes.\nA las diez.\n", cte="quoted-printable")
+    texts = check_exercise("01-1", message).messages
+    assert any("El cuerpo tiene 3 líneas con texto" in text for text in texts)
+
+
 def test_copy_header_passes():
     message = invitation()
     message["Cc"] = "marta@ejemplo.test, jorge@ejemplo.test"
@@ -813,6 +827,20 @@ def test_yahoo_settings_pass():
 
 def test_tls_port_for_starttls_rejected():
     assert_rejected(check_exercise("08-1", yahoo_values("tls")), 'port_for("tls")')
+
+
+def test_wrong_security_uses_feminine():
+    yahoo = PRESETS["yahoo"]
+    values = yahoo.host, yahoo.port, "starttls", yahoo.port_for("starttls")
+    texts = check_exercise("08-1", values).messages
+    assert any("La seguridad no es la de Yahoo" in text for text in texts)
+
+
+def test_wrong_host_uses_masculine():
+    yahoo = PRESETS["yahoo"]
+    values = "smtp.gmail.com", yahoo.port, yahoo.security, yahoo.port_for("starttls")
+    texts = check_exercise("08-1", values).messages
+    assert any("El servidor no es el de Yahoo" in text for text in texts)
 
 
 def test_gmail_settings_rejected():

@@ -16,6 +16,19 @@ def test_empty_inbox_text(tmp_path):
     assert inbox.to_text() == "Bandeja de entrada: vacía"
 
 
+def test_one_message_count_singular(local_server, smtp_client):
+    send(smtp_client, make_message())
+    assert "Bandeja de entrada: 1 mensaje," in local_server.inbox.to_text()
+    assert "</b> 1 mensaje," in local_server.inbox._repr_html_()
+
+
+def test_three_messages_count_plural(local_server, smtp_client):
+    for number in range(3):
+        send(smtp_client, make_message(subject=f"Mensaje {number}"))
+    assert "Bandeja de entrada: 3 mensajes," in local_server.inbox.to_text()
+    assert "</b> 3 mensajes," in local_server.inbox._repr_html_()
+
+
 def test_headers_decoded_with_accents(local_server, smtp_client):
     send(smtp_client, make_message(subject="Reunión del año ✉"))
     message = local_server.inbox.latest()

@@ -58,6 +58,11 @@ def format_size(size: int) -> str:
     return f"{kilobytes} KB"
 
 
+def message_count(count: int) -> str:
+    """Format a number of messages in Spanish, singular for one (``1 mensaje``)."""
+    return f"{count} mensaje" if count == 1 else f"{count} mensajes"
+
+
 @dataclass(frozen=True)
 class InboxMessage:
     """A stored message with its headers decoded, its text body and attachments."""
@@ -241,7 +246,8 @@ class Inbox:
         messages = self.messages()
         if not messages:
             return "Bandeja de entrada: vacía"
-        lines = [f"Bandeja de entrada: {len(messages)} mensaje(s), el más nuevo primero"]
+        count = message_count(len(messages))
+        lines = [f"Bandeja de entrada: {count}, el más nuevo primero"]
         for number, message in enumerate(messages):
             attachments = len(message.attachments)
             lines.append(
@@ -264,7 +270,7 @@ class Inbox:
             for number, message in enumerate(messages)
         )
         return (
-            f"<p><b>Bandeja de entrada:</b> {len(messages)} mensaje(s), "
+            f"<p><b>Bandeja de entrada:</b> {message_count(len(messages))}, "
             "el más nuevo primero</p><table><tr><th>#</th><th>De</th><th>Para</th>"
             f"<th>Asunto</th><th>Adjuntos</th></tr>{rows}</table>"
         )

@@ -73,6 +73,10 @@ def _check_invitation_headers(invitacion: EmailMessage, feedback: FeedbackList) 
         )
 
 
+def _line_count(count: int) -> str:
+    return f"{count} línea" if count == 1 else f"{count} líneas"
+
+
 def _check_invitation_body(invitacion: EmailMessage, feedback: FeedbackList) -> None:
     if invitacion.get_content_type() != "text/plain" or invitacion.is_multipart():
         feedback.problem(
@@ -86,7 +90,7 @@ def _check_invitation_body(invitacion: EmailMessage, feedback: FeedbackList) -> 
         feedback.good("El cuerpo tiene dos líneas.")
     else:
         feedback.problem(
-            f"El cuerpo tiene {len(lines)} líneas con texto, y se piden dos.",
+            f"El cuerpo tiene {_line_count(len(lines))} con texto, y se piden dos.",
             "Separa las líneas con \\n dentro del texto.",
         )
     if any(not character.isascii() for character in body):

@@ -27,18 +27,28 @@ def check_yahoo_settings(datos: Any) -> ExerciseResult:
             "crea una tupla.",
         )
         return feedback.result()
-    names = ("El servidor", "El puerto", "La seguridad", "El puerto de starttls")
+    # Each name with the article that agrees with it: "el de Yahoo", "la de Yahoo".
+    names = (
+        ("El servidor", "el"),
+        ("El puerto", "el"),
+        ("La seguridad", "la"),
+        ("El puerto de starttls", "el"),
+    )
     hints = (
         "Toma los datos de PRESETS[\"yahoo\"], no de otro proveedor.",
         "Usa el atributo port del preset.",
         "Usa el atributo security del preset.",
         "Llama a port_for(\"starttls\"), no a port_for(\"tls\").",
     )
-    for name, value, expected_value, hint in zip(names, datos, expected, hints):
+    for (name, article), value, expected_value, hint in zip(
+        names, datos, expected, hints
+    ):
         if value == expected_value:
             feedback.good(f"{name} es {value}.")
         else:
-            feedback.problem(f"{name} no es el de Yahoo: tienes {value!r}.", hint)
+            feedback.problem(
+                f"{name} no es {article} de Yahoo: tienes {value!r}.", hint
+            )
     return feedback.result()
 
 
