@@ -133,7 +133,7 @@ def _check_address(field: str, name: str, address: str) -> ParsedAddress:
             address,
             f"La dirección {address!r} del campo «{label}» no es válida: "
             "debe tener la forma nombre@dominio.ext, por ejemplo "
-            "ana@ejemplo.com.",
+            "ana@ejemplo.test.",
         )
     if any(
         character.isspace() or character in FORBIDDEN_ADDRESS_CHARACTERS
@@ -173,7 +173,7 @@ def parse_addresses(
                 field,
                 text,
                 f"El campo «{label}» está vacío. Escribe al menos una dirección, "
-                "por ejemplo ana@ejemplo.com.",
+                "por ejemplo ana@ejemplo.test.",
             )
         return []
     pieces = [piece for piece in getaddresses([text]) if any(piece)]

@@ -220,7 +220,7 @@ class ConnectionForm(widgets.VBox):
             options=preset_options(), description="Proveedor", **common
         )
         self.host = widgets.Text(
-            description="Servidor", placeholder="smtp.ejemplo.com", **common
+            description="Servidor", placeholder="smtp.ejemplo.test", **common
         )
         self.port = widgets.IntText(description="Puerto", **common)
         self.security = widgets.Dropdown(
