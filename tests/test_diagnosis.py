@@ -492,6 +492,14 @@ def test_smtp_ssl_on_course_server(course_server):
     assert "después starttls(" not in diagnosis.fix
 
 
+def test_smtp_ssl_course_server_no_context(course_server):
+    with pytest.raises(ssl.SSLError) as raised:
+        smtplib.SMTP_SSL(f"{course_server.host}:{course_server.port}", timeout=10)
+    diagnosis = diagnose(raised.value)
+    assert diagnosis.kind == kinds.TLS_ON_COURSE_SERVER
+    assert f"{course_server.host}:{course_server.port}" in diagnosis.cause
+
+
 def test_smtp_ssl_unregistered_loopback_server(local_server):
     # Built from its class, this server is not in running_servers().
     with pytest.raises(ssl.SSLError) as raised:

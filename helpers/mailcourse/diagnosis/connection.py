@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import smtplib
 import socket
 import ssl
 
 from . import kinds
-from .model import Context, Diagnosis, error_summary, reply_text, smtp_client_in
+from .model import (
+    Context,
+    Diagnosis,
+    connect_target,
+    error_summary,
+    reply_text,
+    smtp_client_in,
+)
 
 # OpenSSL's verify code for a certificate that does not name the host.
 X509_V_ERR_HOSTNAME_MISMATCH = 62
@@ -390,8 +398,14 @@ def diagnose_ssl_error(error: BaseException, context: Context) -> Diagnosis | No
 
 
 def _ssl_on_starttls_port(error: BaseException, context: Context) -> Diagnosis:
-    if context.course_server_role() == "local":
-        return _tls_on_course_server(error, context)
+    if context.port is None:
+        # With no port given, as in explain(error), smtplib's frames give it.
+        host, port = connect_target(error)
+        target = dataclasses.replace(context, host=context.host or host, port=port)
+    else:
+        target = context
+    if target.course_server_role() == "local":
+        return _tls_on_course_server(error, target)
     port = f"El puerto {context.port}" if context.port else "Ese puerto"
     like_587 = "" if context.port == 587 else " (como el 587)"
     return Diagnosis(

@@ -178,6 +178,27 @@ def smtp_client_in(error: BaseException) -> smtplib.SMTP | None:
     return client
 
 
+def connect_target(error: BaseException) -> tuple[str | None, int | None]:
+    """Return the host and port smtplib was connecting to when ``error`` was raised.
+
+    They are the locals of smtplib's ``_get_socket()`` or ``connect()`` frame,
+    after ``connect()`` has split ``"host:port"`` and applied the default
+    port. Errors raised elsewhere, or built by hand, give ``(None, None)``.
+    """
+    target: tuple[str | None, int | None] = (None, None)
+    trace = error.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        in_connect = frame.f_code.co_name in ("connect", "_get_socket")
+        if in_connect and frame.f_code.co_filename == smtplib.__file__:
+            host = frame.f_locals.get("host")
+            port = frame.f_locals.get("port")
+            if isinstance(host, str) and isinstance(port, int):
+                target = (host, port)
+        trace = trace.tb_next
+    return target
+
+
 def reply_text(response: object) -> str:
     """Return a server reply (bytes or str, as smtplib stores it) as one line."""
     if isinstance(response, bytes):
