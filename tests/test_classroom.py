@@ -356,9 +356,19 @@ def test_reset_confirmed_empties_maildir(tmp_path, classroom_processes):
     started = start_classroom(tmp_path, "--port", "0", "--reset", stdin_text="s\n")
     classroom_processes.append(started)
     banner = started.read_banner()
-    assert banner[0].startswith("¿Borrar los 2 mensajes de ")
-    assert banner[1] == "Bandeja vaciada: 2 mensajes borrados."
+    assert banner[0].startswith("¿Borrar 2 mensajes de ")
+    assert banner[1] == "Bandeja vaciada. Mensajes borrados: 2."
     assert len(Inbox(started.maildir)) == 0
+
+
+def test_reset_question_singular(tmp_path, classroom_processes):
+    store = MaildirStore(tmp_path / "bandeja")
+    store.deliver(make_message().as_bytes(), "a@b.test", ["c@d.test"])
+    started = start_classroom(tmp_path, "--port", "0", "--reset", stdin_text="s\n")
+    classroom_processes.append(started)
+    banner = started.read_banner()
+    assert banner[0].startswith("¿Borrar 1 mensaje de ")
+    assert banner[1] == "Bandeja vaciada. Mensajes borrados: 1."
 
 
 def test_reset_declined_keeps_messages(tmp_path, classroom_processes):
@@ -376,7 +386,7 @@ def test_reset_yes_skips_question(tmp_path, classroom_processes):
     started = start_classroom(tmp_path, "--port", "0", "--reset", "--yes")
     classroom_processes.append(started)
     banner = started.read_banner()
-    assert banner[0] == "Bandeja vaciada: 2 mensajes borrados."
+    assert banner[0] == "Bandeja vaciada. Mensajes borrados: 2."
     assert len(Inbox(started.maildir)) == 0
 
 

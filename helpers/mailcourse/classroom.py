@@ -43,7 +43,7 @@ from typing import TextIO
 from .auth import ACCENT_PASSWORD, ACCENT_USER, LAB_PASSWORD, LAB_USER
 from .controller import LOOPBACK_HOST, LoopbackController
 from .handler import CourseHandler
-from .inbox import format_size
+from .inbox import format_size, message_count
 from .maildir_store import MaildirStore
 from .provider import (
     IMPLICIT_TLS,
@@ -409,7 +409,7 @@ def confirm_reset(store: MaildirStore, assume_yes: bool, input_stream: TextIO) -
     count = store.count()
     if not assume_yes:
         print(
-            f"¿Borrar los {count} mensajes de {store.path}? Escribe «s» y pulsa "
+            f"¿Borrar {message_count(count)} de {store.path}? Escribe «s» y pulsa "
             "Enter para confirmar.",
             flush=True,
         )
@@ -418,7 +418,7 @@ def confirm_reset(store: MaildirStore, assume_yes: bool, input_stream: TextIO) -
             print("No se ha borrado nada.", flush=True)
             return False
     removed = store.clear()
-    print(f"Bandeja vaciada: {removed} mensajes borrados.", flush=True)
+    print(f"Bandeja vaciada. Mensajes borrados: {removed}.", flush=True)
     return True
 
 
