@@ -101,7 +101,7 @@ def diagnose_recipients_refused(
         title="El servidor ha rechazado todos los destinatarios",
         cause=(
             "No se ha enviado nada: el servidor no ha aceptado ninguna de las "
-            f"direcciones. {lines}."
+            f"direcciones: {lines}."
         ),
         fix=(
             "Revisa las direcciones de To, Cc y Bcc: que estén bien escritas "
