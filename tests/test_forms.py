@@ -772,3 +772,14 @@ def test_inbox_view_rejects_other_source():
     with pytest.raises(TypeError) as caught:
         InboxView(42)
     assert "InboxView" in str(caught.value)
+
+
+def test_connection_code_runs_as_shown():
+    from mailcourse.forms import ConnectionForm
+
+    form = ConnectionForm()
+    form.user.value = "alumno@curso.test"
+    code = form.code()
+    compile(code, "<codigo del formulario>", "exec")
+    assert 'contraseña = getpass("Contraseña: ")' in code
+    assert code.index("contraseña = getpass") < code.index("login(conexion")

@@ -457,8 +457,16 @@ class ConnectionForm(widgets.VBox):
 
     def code(self) -> str:
         """Return the Python code "Probar conexión" runs with these fields."""
-        lines = [
-            "from mailcourse.client import connect, login",
+        user = self.user.value.strip()
+        lines = ["from mailcourse.client import connect, login"]
+        if user:
+            # The password is never shown: the code asks for it, as lesson 6 does.
+            lines += [
+                "from getpass import getpass",
+                "",
+                'contraseña = getpass("Contraseña: ")',
+            ]
+        lines += [
             "",
             "conexion = connect(",
             f"    {self.host.value.strip()!r},",
@@ -467,7 +475,6 @@ class ConnectionForm(widgets.VBox):
             f"    timeout={self.timeout.value:g},",
             ")",
         ]
-        user = self.user.value.strip()
         if user:
             lines.append(f"login(conexion, {user!r}, contraseña)")
         lines.append("conexion.quit()")
