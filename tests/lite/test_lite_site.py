@@ -203,10 +203,32 @@ def read_sanitize_rules() -> list[tuple[re.Pattern[str], str]]:
     return rules
 
 
+def merged_streams(outputs: list[dict]) -> list[dict]:
+    """Join consecutive outputs of the same stream into one.
+
+    How a stream is cut into outputs depends on when the kernel flushes it,
+    which differs between runs, so only the joined text is compared.
+    """
+    merged: list[dict] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        same_stream = (
+            previous is not None
+            and output["output_type"] == "stream"
+            and previous["output_type"] == "stream"
+            and previous["name"] == output["name"]
+        )
+        if same_stream:
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(dict(output))
+    return merged
+
+
 def comparable_text(outputs: list[dict], rules) -> list[str]:
     """Return each output's text (stream text, plain text or error), sanitized."""
     texts = []
-    for output in outputs:
+    for output in merged_streams(outputs):
         kind = output["output_type"]
         if kind == "stream" and output["name"] == "stdin":
             # The echo of an answered input prompt, which the stored desktop
