@@ -101,7 +101,7 @@ def run_in_venv(arguments: list[str]) -> int:
     command = [str(venv_python()), *arguments]
     process = subprocess.Popen(command, cwd=ROOT)
     # The terminal sends Ctrl+C to this script and to the child. Jupyter
-    # answers it by asking whether to stop, so this script must not die first
+    # reacts by asking whether to stop, so this script must not die first
     # with a traceback.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
