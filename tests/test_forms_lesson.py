@@ -15,7 +15,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbval.plugin import get_sanitize_patterns
 
 from mailcourse import ACCENT_PASSWORD, LAB_PASSWORD
 from mailcourse.forms import ComposeForm, ConnectionForm, InboxView, SendForm
@@ -55,16 +54,6 @@ def widget_outputs(notebook: nbformat.NotebookNode) -> list[dict]:
 
 def stored_widget_state(notebook: nbformat.NotebookNode) -> dict:
     return notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-
-
-def test_lesson_opens_with_objectives(notebook):
-    opening = notebook.cells[0].source
-    assert opening.startswith("# Lección 9. ")
-    assert "**Objetivos**" in opening
-    assert re.search(
-        r"\*\*Tiempo estimado\*\*: \d+ minutos de explicación y \d+ de ejercicios",
-        opening,
-    )
 
 
 def test_key_points_before_exercises(notebook):

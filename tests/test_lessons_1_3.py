@@ -17,13 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lesson_cells import (
-    exercise_sections,
-    is_hidden,
-    output_texts,
-    read_notebook,
-    tags,
-)
+from lesson_cells import output_texts, read_notebook, tags
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -48,53 +42,12 @@ def notebook(request) -> nbformat.NotebookNode:
     return read_notebook(request.param)
 
 
-def test_lesson_opens_with_objectives(notebook):
-    opening = notebook.cells[0].source
-    assert opening.startswith("# Lección ")
-    assert "**Objetivos**" in opening
-    assert re.search(
-        r"\*\*Tiempo estimado\*\*: \d+ minutos de explicación y \d+ de ejercicios",
-        opening,
-    )
-
-
-def test_lesson_ends_with_key_points(notebook):
-    headings = [
-        cell.source.splitlines()[0]
-        for cell in notebook.cells
-        if cell.cell_type == "markdown" and cell.source.startswith("## ")
-    ]
-    assert "## Puntos clave" in headings
-    after_key_points = headings[headings.index("## Puntos clave") + 1 :]
-    assert after_key_points
-    assert all(heading.startswith("## Ejercicio") for heading in after_key_points)
-
-
-def test_each_exercise_has_hidden_solution(notebook):
-    sections = exercise_sections(notebook)
-    assert sections
-    for section in sections:
-        solutions = [
-            cell
-            for cell in section
-            if cell.cell_type == "code" and "solution" in tags(cell)
-        ]
-        assert solutions
-        assert all(is_hidden(cell) for cell in solutions)
-
-
 def test_lesson_03_imports_mailcourse_first():
     # In the JupyterLite build, smtplib reaches the in-memory server only
     # once mailcourse is imported.
     notebook = read_notebook("03-enviar-smtp")
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert "import mailcourse" in first.source
-
-
-def test_only_solutions_are_hidden(notebook):
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            assert is_hidden(cell) == ("solution" in tags(cell)), cell.source
 
 
 def test_failing_cells_explained_above(notebook):
