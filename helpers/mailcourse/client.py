@@ -322,9 +322,9 @@ def _send_once(
 def _quit_after_delivery(
     client: smtplib.SMTP, settings: ConnectionSettingsLike
 ) -> None:
-    # The server has already replied 250 to the message, so it is delivered;
-    # a failed QUIT must not turn that into an error, or a retry would send
-    # the message twice.
+    # The server has already replied 250 to the message, so it is delivered.
+    # A failed QUIT must not turn that into an error, because a retry would
+    # then send the message twice.
     try:
         client.quit()
     except (smtplib.SMTPException, OSError) as error:

@@ -30,8 +30,8 @@ def is_full_address(address: str) -> bool:
 class CourseHandler:
     """Store each message in a :class:`MaildirStore`, refusing chosen recipients.
 
-    ``refuse_recipient`` is called with each RCPT TO address; when it returns
-    true the address gets a 550 reply and the rest of the message goes on.
+    ``refuse_recipient`` is called with each RCPT TO address. When it returns
+    true, the address gets a 550 reply and the rest of the message goes on.
     """
 
     def __init__(
@@ -88,7 +88,8 @@ class CourseHandler:
                 raw_message, envelope.mail_from or "", envelope.rcpt_tos
             )
         except OSError as error:
-            # The client is told the message was not accepted, so nothing is lost.
+            # The 451 reply tells the client the message was not accepted, so it
+            # can try again and nothing is lost.
             log.error("failed to store message from %s: %s", session.peer, error)
             return "451 4.3.0 Requested action aborted: local storage error"
         self.delivered_count += 1
